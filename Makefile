@@ -1,0 +1,100 @@
+# boxlab: a Linux container runtime built from scratch, one kernel feature
+# per step.  `make help` lists the targets.
+
+STEPS      := $(sort $(wildcard step0[1-8]-*))
+NEWEST     := $(lastword $(STEPS))
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+# The strict list of STYLE.md: a warning is an error.
+WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wformat=2 -Wimplicit-fallthrough -Werror
+SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_HDR := $(wildcard common/*.h)
+
+BINS       := $(STEPS:%=%/container)
+ASAN_BINS  := $(STEPS:%=build/asan/%/container)
+PROBE      := build/probe
+ROOTFS     := rootfs
+TEST_ROOTFS := build/test-rootfs
+
+# "step03-uts-ipc" -> 3
+step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1)))))
+step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
+              -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
+
+.PHONY: all help deps rootfs shell test unit matrix check cli diff doctor asan clean
+.DEFAULT_GOAL := all
+
+all: $(BINS) ## build every step's container
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+
+$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
+	$(CC) $(call step_cflags,$*) $(CFLAGS) -o $@ $< $(COMMON_SRC)
+
+asan: $(ASAN_BINS) ## build every step with AddressSanitizer and UBSan
+
+$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(call step_cflags,$*) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC)
+
+deps: ## install the Debian packages the kit needs (as root)
+	@scripts/deps.sh build test
+
+$(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh
+	@scripts/deps.sh build
+	@scripts/mkrootfs.sh $(ROOTFS)
+
+rootfs: $(ROOTFS)/etc/boxlab-rootfs ## build rootfs/ from Debian's busybox-static
+
+shell: all rootfs ## a shell in the newest step's container
+	$(NEWEST)/container run $(ROOTFS) /bin/sh
+
+# The probe runs inside containers: static, so it needs nothing from ROOTFS.
+$(PROBE): tests/probes/probe.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
+
+# The tests' rootfs: the learner's rootfs plus the probe, so tests never
+# change rootfs/ itself.
+$(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
+	@rm -rf $(TEST_ROOTFS)
+	@cp -a $(ROOTFS) $(TEST_ROOTFS)
+	@cp $(PROBE) $@
+
+build/unit-tests: tests/unit/test_common.c $(COMMON_SRC) $(COMMON_HDR)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
+
+unit: build/unit-tests ## the cmocka tests of common/
+	build/unit-tests
+
+TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe
+
+matrix: $(TEST_INPUTS) ## the isolation checks of every step, as a table
+	@tests/matrix.sh $(STEPS)
+
+check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
+	@test -n "$(STEP)" || { echo "usage: make check STEP=N (1-$(words $(STEPS)))"; exit 2; }
+	@tests/run-step.sh $(STEP)
+
+cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
+	@tests/cli.sh $(STEPS)
+
+test: ## install what is missing, build, and run every test
+	@scripts/deps.sh build test
+	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe
+	@$(MAKE) --no-print-directory unit cli matrix
+	@BUILD=asan $(MAKE) --no-print-directory cli matrix
+
+diff: ## the lesson of step N: make diff STEP=N
+	@test -n "$(STEP)" || { echo "usage: make diff STEP=N (2-$(words $(STEPS)))"; exit 2; }
+	@scripts/stepdiff.sh $(STEP)
+
+doctor: ## check this machine before the first run
+	@scripts/doctor.sh
+
+clean: ## remove everything built, the rootfs included
+	rm -rf build $(BINS) $(ROOTFS)

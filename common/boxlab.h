@@ -1,0 +1,18 @@
+/*
+ * boxlab.h - everything a step's container.c uses from common/.
+ *
+ * common/ holds what every step shares and no step teaches: the one way
+ * to make a kernel call (kcall.h), the command line (cli.h), starting and
+ * waiting for the container (process.h) and raw system calls (syscalls.h).
+ */
+#ifndef BOXLAB_H
+#define BOXLAB_H
+
+#include "cli.h"
+#include "hints.h"
+#include "kcall.h"
+#include "parse.h"
+#include "process.h"
+#include "syscalls.h"
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * cli.c - parsing the command line of every step.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "kcall.h"
+#include "parse.h"
+
+static const char *const steps[] = {
+	[1] = "step01-chroot",
+	[2] = "step02-pid-ns",
+	[3] = "step03-uts-ipc",
+	[4] = "step04-mount-ns",
+	[5] = "step05-user-ns",
+	[6] = "step06-net-ns",
+	[7] = "step07-cgroups",
+	[8] = "step08-overlay",
+};
+
+#define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])) - 1)
+
+/* Every option of every step, with the step that brings it. */
+struct option_info {
+	const char *name;	/* long name, without "--" */
+	char letter;		/* short name, or 0 */
+	int step;		/* the first step that has it */
+	const char *arg;	/* its value's name, or NULL for a flag */
+	const char *help;
+};
+
+static const struct option_info options[] = {
+	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr" },
+	{ "help", 'h', 1, NULL, "show this help" },
+	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)" },
+	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth" },
+	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)" },
+	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5" },
+	{ "pids-limit", 0, 7, "N", "most processes the container may have" },
+	{ "layer", 0, 8, "DIR", "a read-only layer over ROOTFS (repeatable)" },
+	{ "keep", 0, 8, NULL, "keep the overlay's upper dir after the run" },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+const char *step_name(int step)
+{
+	return step >= 1 && step <= NSTEPS ? steps[step] : NULL;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Find "--name", "--name=value" or "-x" in the table. */
+static const struct option_info *find_option(const char *word, const char **value)
+{
+	size_t i;
+
+	*value = NULL;
+	for (i = 0; i < NOPTIONS; i++) {
+		const struct option_info *o = &options[i];
+		size_t n = strlen(o->name);
+
+		if (word[1] != '-') {
+			if (o->letter && word[1] == o->letter && word[2] == '\0')
+				return o;
+			continue;
+		}
+		if (strncmp(word + 2, o->name, n) != 0)
+			continue;
+		if (word[2 + n] == '\0')
+			return o;
+		if (word[2 + n] == '=') {
+			*value = word + 3 + n;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/* Store the value of an option this step has. */
+static int set_option(struct config *c, const struct option_info *o,
+		      const char *value, char *err, size_t errlen)
+{
+	if (strcmp(o->name, "verbose") == 0) {
+		c->verbose = 1;
+	} else if (strcmp(o->name, "hostname") == 0) {
+		if (!valid_hostname(value))
+			return fail(err, errlen, "--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes", value);
+		c->hostname = value;
+	}
+	return 0;
+}
+
+int parse_args(struct config *c, int step, int argc, char **argv,
+	       char *err, size_t errlen)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->step = step;
+	if (argc < 2)
+		return fail(err, errlen, "missing the command \"run\" (try --help)");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return 1;
+	if (strcmp(argv[1], "run") != 0)
+		return fail(err, errlen, "unknown command \"%s\": the only command is \"run\" (try --help)", argv[1]);
+
+	for (i = 2; i < argc && argv[i][0] == '-'; i++) {
+		const struct option_info *o;
+		const char *value;
+
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		o = find_option(argv[i], &value);
+		if (!o)
+			return fail(err, errlen, "unknown option \"%s\" (try --help)", argv[i]);
+		if (o->step > step)
+			return fail(err, errlen, "--%s arrives in step %02d (%s); this is step %02d",
+				    o->name, o->step, step_name(o->step), step);
+		if (strcmp(o->name, "help") == 0)
+			return 1;
+		if (o->arg && !value) {
+			if (i + 1 >= argc)
+				return fail(err, errlen, "--%s needs a value: --%s %s", o->name, o->name, o->arg);
+			value = argv[++i];
+		}
+		if (!o->arg && value)
+			return fail(err, errlen, "--%s takes no value", o->name);
+		if (set_option(c, o, value, err, errlen) < 0)
+			return -1;
+	}
+	if (i >= argc)
+		return fail(err, errlen, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
+	c->rootfs = argv[i++];
+	if (i >= argc)
+		return fail(err, errlen, "missing COMMAND to run in \"%s\"", c->rootfs);
+	c->argv = &argv[i];
+	return 0;
+}
+
+void usage_text(int step, char *buf, size_t size)
+{
+	size_t i, n = 0;
+	int later = 0;
+
+#define ADD(...) do {							\
+		int w_ = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__); \
+		if (w_ > 0)						\
+			n += (size_t)w_;				\
+	} while (0)
+
+	ADD("usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]\n\n");
+	ADD("Runs COMMAND inside ROOTFS as %s of boxlab builds it.\n\n", step_name(step));
+	ADD("Options:\n");
+	for (i = 0; i < NOPTIONS; i++) {
+		const struct option_info *o = &options[i];
+		char left[32];
+
+		if (o->step > step) {
+			later = 1;
+			continue;
+		}
+		snprintf(left, sizeof(left), "%c%c%c --%s %s",
+			 o->letter ? '-' : ' ', o->letter ? o->letter : ' ',
+			 o->letter ? ',' : ' ', o->name, o->arg ? o->arg : "");
+		ADD("  %-22s %s\n", left, o->help);
+	}
+	if (later) {
+		ADD("\nLater steps add:\n");
+		for (i = 0; i < NOPTIONS; i++) {
+			const struct option_info *o = &options[i];
+			char left[32];
+
+			if (o->step <= step)
+				continue;
+			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg ? o->arg : "");
+			ADD("  %-22s (step %02d) %s\n", left, o->step, o->help);
+		}
+	}
+	ADD("\nExit status: the command's own; 128+N if it died of signal N;\n"
+	    "125 if boxlab failed; 126 if COMMAND cannot be executed;\n"
+	    "127 if COMMAND is not found in ROOTFS.\n");
+#undef ADD
+}
+
+void parse_command_line(struct config *c, int step, const char *prog,
+			int argc, char **argv)
+{
+	unsigned char bytes[4];
+	char err[512];
+	struct stat st;
+	int r;
+
+	boxlab_prog = prog;
+	r = parse_args(c, step, argc, argv, err, sizeof(err));
+	if (r == 1) {
+		char help[4096];
+
+		usage_text(step, help, sizeof(help));
+		fputs(help, stdout);
+		exit(0);
+	}
+	if (r < 0)
+		die("%s", err);
+	boxlab_verbose = c->verbose;
+
+	if (stat(c->rootfs, &st) < 0)
+		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
+	if (!S_ISDIR(st.st_mode))
+		die("ROOTFS \"%s\" is not a directory", c->rootfs);
+
+	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
+		die("cannot pick a container id: getrandom failed");
+	snprintf(c->id, sizeof(c->id), "%02x%02x%02x%02x",
+		 bytes[0], bytes[1], bytes[2], bytes[3]);
+}

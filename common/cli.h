@@ -1,0 +1,46 @@
+/*
+ * cli.h - the command line every step shares:
+ *
+ *	container run [OPTIONS] ROOTFS COMMAND [ARG...]
+ *
+ * Options grow with the steps.  The table in cli.c knows every option of
+ * every step, so a step given an option it does not have yet can say
+ * which step brings it.
+ */
+#ifndef BOXLAB_CLI_H
+#define BOXLAB_CLI_H
+
+#include <stddef.h>
+
+/* Everything the runtime was asked to do: one struct, passed to each phase. */
+struct config {
+	int step;		/* this program's step number, 1..8 */
+	char id[16];		/* a short random id: default hostname, names */
+	const char *rootfs;	/* ROOTFS as given */
+	char **argv;		/* COMMAND [ARG...], NULL-terminated */
+	int verbose;		/* -v: narrate every kernel call */
+	const char *hostname;	/* --hostname, or NULL for the id (step 03) */
+};
+
+/* The directory name of step N ("step03-uts-ipc"), or NULL. */
+const char *step_name(int step);
+
+/*
+ * Parse argv for step `step` into c.  Pure: never prints, never exits.
+ * Returns 0 when the container should run, 1 when help was asked for,
+ * and -1 with one line in err (no program prefix) for a bad command line.
+ */
+int parse_args(struct config *c, int step, int argc, char **argv,
+	       char *err, size_t errlen);
+
+/* The --help text for step `step`, written into buf. */
+void usage_text(int step, char *buf, size_t size);
+
+/*
+ * What a step's main() calls: parse, print help or die with the message
+ * and status 125, check that ROOTFS is a directory, pick the container id.
+ */
+void parse_command_line(struct config *c, int step, const char *prog,
+			int argc, char **argv);
+
+#endif

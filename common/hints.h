@@ -1,0 +1,21 @@
+/*
+ * hints.h - what a failed kernel call usually means.
+ *
+ * The table is data, keyed by the call's name and the errno it failed
+ * with, so that a learner who meets EINVAL from pivot_root reads the four
+ * usual causes instead of "Invalid argument".  Pure functions: they
+ * never print.
+ */
+#ifndef BOXLAB_HINTS_H
+#define BOXLAB_HINTS_H
+
+/* "pivot_root" from "sys_pivot_root(\".\", \".\")" or "mount(...)". */
+void call_name(const char *call, char *name, unsigned long size);
+
+/* The hint for this call and errno, or NULL when there is none. */
+const char *hint_for(const char *call, int err);
+
+/* "EINVAL" for EINVAL; "E123" for a value the C library cannot name. */
+const char *errno_name(int err);
+
+#endif

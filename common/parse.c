@@ -1,0 +1,70 @@
+/*
+ * parse.c - values from the command line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parse.h"
+
+int valid_hostname(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	/* HOST_NAME_MAX is 64 on Linux; sethostname(2) refuses longer. */
+	if (n == 0 || n > 64 || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (!isalnum(ch) && ch != '-' && ch != '.')
+			return 0;
+	}
+	return 1;
+}
+
+long long parse_size(const char *text)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *unit;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno || n == 0)
+		return -1;
+	if (*end) {
+		unit = strchr(units, toupper((unsigned char)*end));
+		if (!unit)
+			return -1;
+		shift = 10 * (int)(unit - units + 1);
+		end++;
+		if (strcmp(end, "") != 0 && strcasecmp(end, "b") != 0 &&
+		    strcmp(end, "iB") != 0)
+			return -1;
+	}
+	if (n > (unsigned long long)LLONG_MAX >> shift)
+		return -1;
+	return (long long)(n << shift);
+}
+
+long parse_count(const char *text, long max)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno || *end || n < 1 || n > max)
+		return -1;
+	return n;
+}

@@ -1,0 +1,21 @@
+/*
+ * parse.h - turning the words of a command line into values.
+ * Pure functions: they never print; they return -1 (or 0 for a bool).
+ */
+#ifndef BOXLAB_PARSE_H
+#define BOXLAB_PARSE_H
+
+/* 1 if name is a usable host name: 1-64 of [A-Za-z0-9.-], no leading '-'. */
+int valid_hostname(const char *name);
+
+/*
+ * "64M" -> 67108864.  A number with an optional K, M, G or T suffix
+ * (powers of 1024, either case, an optional trailing "B" or "iB").
+ * Returns -1 for anything else, for zero and for overflow.
+ */
+long long parse_size(const char *text);
+
+/* A whole number from 1 to max, or -1. */
+long parse_count(const char *text, long max);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * process.c - starting, waiting for and exec'ing the container.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hints.h"
+#include "kcall.h"
+#include "process.h"
+
+#define STACK_SIZE (1024 * 1024)
+
+/* The default PATH of docker and podman, and of most distributions. */
+#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static char stack[STACK_SIZE] __attribute__((aligned(16)));
+
+void *child_stack_top(void)
+{
+	return stack + sizeof(stack);
+}
+
+void require_root(const struct config *c, const char *why)
+{
+	if (geteuid() == 0)
+		return;
+	die("must run as root: %s; try 'sudo %s run ...' (step 05, the user namespace, lifts this need)",
+	    why, c->step ? step_name(c->step) : "container");
+}
+
+static pid_t forward_to;
+
+static void forward_signal(int sig)
+{
+	/* kill() is async-signal-safe; errno is restored for the waiter. */
+	int saved = errno;
+
+	kill(forward_to, sig);
+	errno = saved;
+}
+
+static void forward_signals_to(pid_t pid)
+{
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct sigaction sa;
+	size_t i;
+
+	forward_to = pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: waitpid() returns EINTR and simply waits again. */
+	for (i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+int wait_for_container(const struct config *c, pid_t pid)
+{
+	int status;
+	int sig;
+
+	(void)c;
+	forward_signals_to(pid);
+	narrate("waiting for the container (pid %d on the host); SIGINT, SIGTERM, SIGHUP and SIGQUIT go to it", pid);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR)
+			die("cannot wait for the container: waitpid(%d) failed: %s", pid, errno_name(errno));
+	}
+	if (WIFEXITED(status)) {
+		narrate("the container exited with status %d", WEXITSTATUS(status));
+		return WEXITSTATUS(status);
+	}
+	sig = WTERMSIG(status);
+	narrate("the container was killed by signal %d (SIG%s)", sig, sigabbrev_np(sig));
+	return 128 + sig;
+}
+
+/* Explain why COMMAND could not be exec'd and exit 126 or 127. */
+static void __attribute__((noreturn)) explain_exec_failure(const struct config *c, int err)
+{
+	const char *cmd = c->argv[0];
+	struct stat st;
+
+	if (err == ENOENT && strchr(cmd, '/') && stat(cmd, &st) == 0)
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
+			 cmd, c->rootfs);
+	if (err == ENOENT && strchr(cmd, '/'))
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
+			 cmd, cmd, c->rootfs);
+	if (err == ENOENT)
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
+			 cmd, cmd, CONTAINER_PATH, c->rootfs);
+	die_with(EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s",
+		 cmd, errno_name(err), strerror(err),
+		 err == EACCES ? "it is not an executable file (check its mode, and that it is not a directory)" :
+		 err == ENOEXEC ? "not a program this kernel can run (another architecture, or a script without #!)" :
+		 "see execve(2), ERRORS");
+}
+
+void exec_command(const struct config *c)
+{
+	const char *term = getenv("TERM");
+
+	/*
+	 * The container gets a small, known environment instead of the
+	 * caller's: host variables (SSH_AUTH_SOCK, sudo's SUDO_*) mean
+	 * nothing inside.
+	 */
+	clearenv();
+	setenv("PATH", CONTAINER_PATH, 1);
+	setenv("HOME", "/root", 1);
+	setenv("TERM", term ? term : "xterm", 1);
+	/*
+	 * Descriptors other than stdin, stdout and stderr would be doors to
+	 * the host (an open directory leads out of any root), so they close
+	 * on exec.  CLOSE_RANGE_CLOEXEC: Linux 5.11.
+	 */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	narrate("execvp(\"%s\"): become the command", c->argv[0]);
+	execvp(c->argv[0], c->argv);
+	explain_exec_failure(c, errno);
+}
+
+const char *in_rootfs(const struct config *c, const char *path)
+{
+	/* A few at once, so one call can name two paths in the rootfs. */
+	static char buf[4][PATH_MAX];
+	static unsigned int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, PATH_MAX, "%s%s", c->rootfs, path);
+	return p;
+}
+
+int write_file(const char *path, const char *fmt, ...)
+{
+	char text[4096];
+	va_list ap;
+	int fd, n, saved;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, (size_t)n) != n) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}

@@ -1,0 +1,43 @@
+/*
+ * process.h - the runtime's side of a container's life: starting the
+ * child on its own stack, waiting for it while passing signals on, and
+ * becoming COMMAND at the end of the child's setup.
+ */
+#ifndef BOXLAB_PROCESS_H
+#define BOXLAB_PROCESS_H
+
+#include <sys/types.h>
+
+#include "cli.h"
+
+/*
+ * clone(2) runs the child on a stack the caller provides, and wants the
+ * address of its top: stacks grow down on every architecture Linux runs
+ * containers on.
+ */
+void *child_stack_top(void);
+
+/* Die with a clear line unless we are root; `why` says what needs it. */
+void require_root(const struct config *c, const char *why);
+
+/*
+ * Wait for the container's first process, passing SIGINT, SIGTERM, SIGHUP
+ * and SIGQUIT on to it.  Returns the status the runtime should exit with:
+ * the command's own, or 128+N if signal N killed it.
+ */
+int wait_for_container(const struct config *c, pid_t pid);
+
+/*
+ * The last thing the child does: give COMMAND a clean environment and
+ * exec it.  Never returns: on failure it explains and exits 126 or 127.
+ */
+void exec_command(const struct config *c) __attribute__((noreturn));
+
+/* ROOTFS + path, for mounting inside the rootfs from outside it. */
+const char *in_rootfs(const struct config *c, const char *path);
+
+/* printf into a file, as "echo ... > path" would.  -1 with errno. */
+int write_file(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * step01-chroot: a process with its own root directory.
+ *
+ * This step adds chroot(2).  The runtime starts COMMAND in a child process
+ * whose root directory is ROOTFS: inside, "/" means ROOTFS, so the command
+ * sees the rootfs's programs and files instead of the host's.  The parent
+ * stays outside, waits, and exits with the command's status.
+ *
+ * Still open: everything else is the host's.  The command sees and can
+ * kill every host process, shares the host's name, mounts and clocks, and
+ * chroot is not even a jail: a root process walks back out with a second
+ * chroot() and a few chdir("..").  Step 02 gives the container its own
+ * process tree.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "boxlab.h"
+
+/* Make ROOTFS this process's "/" (chroot(2)). */
+static void enter_rootfs(const struct config *c)
+{
+	KCALL(chroot(c->rootfs), "make \"%s\" the root directory", c->rootfs);
+	/* chroot() moves the root, not the working directory: move too. */
+	KCALL(chdir("/"), "stand at the new root");
+}
+
+/* The child: set up the container from inside, then become COMMAND. */
+static int container_main(void *arg)
+{
+	struct config *c = arg;
+
+	enter_rootfs(c);
+	exec_command(c);
+}
+
+/* Start the container's first process; the flags are the lesson. */
+static pid_t start_container(struct config *c)
+{
+	int flags = SIGCHLD;	/* tell the parent when the child ends */
+
+	return KCALL(clone(container_main, child_stack_top(), flags, c),
+		     "start the container's first process");
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	pid_t pid;
+
+	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	require_root(&c, "chroot needs CAP_SYS_CHROOT");
+	pid = start_container(&c);
+	return wait_for_container(&c, pid);
+}

@@ -1,0 +1,88 @@
+/*
+ * step02-pid-ns: a process tree of its own.
+ *
+ * This step adds the PID namespace (clone(2) with CLONE_NEWPID, Linux
+ * 2.6.24).  The command becomes PID 1 of a new tree of processes: it sees
+ * only its own descendants, and the host's processes have no number it
+ * could name, so it cannot signal them.  A fresh /proc, mounted from
+ * inside the new namespace, lists that tree and nothing else.
+ *
+ * PID 1 is special: orphans are handed to it to reap, and the kernel only
+ * delivers it signals it has a handler for.  The parent passes SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT on; a command that ignores them as PID 1
+ * will not stop for them.
+ *
+ * Still open: the container still shares the host's mount table -- its
+ * /proc is mounted on the host, in ROOTFS/proc, so the parent must unmount
+ * it afterwards -- and the host's name, IPC objects and clocks.  Step 03
+ * gives it a name and clocks of its own.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "boxlab.h"
+
+/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/* Make ROOTFS this process's "/" (chroot(2)). */
+static void enter_rootfs(const struct config *c)
+{
+	KCALL(chroot(c->rootfs), "make \"%s\" the root directory", c->rootfs);
+	/* chroot() moves the root, not the working directory: move too. */
+	KCALL(chdir("/"), "stand at the new root");
+}
+
+/* The child: set up the container from inside, then become COMMAND. */
+static int container_main(void *arg)
+{
+	struct config *c = arg;
+
+	mount_proc(c);
+	enter_rootfs(c);
+	exec_command(c);
+}
+
+/* Start the container's first process; the flags are the lesson. */
+static pid_t start_container(struct config *c)
+{
+	int flags = SIGCHLD;	/* tell the parent when the child ends */
+
+	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	return KCALL(clone(container_main, child_stack_top(), flags, c),
+		     "start the container's first process");
+}
+
+/*
+ * Without a mount namespace the container's /proc was mounted on the
+ * host: take it away again.  Safe to call when it was never mounted.
+ */
+static void clean_up(void *arg)
+{
+	const struct config *c = arg;
+
+	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
+			"unmount the container's /proc from the host");
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	pid_t pid;
+	int status;
+
+	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
+	pid = start_container(&c);
+	on_die(clean_up, &c);
+	status = wait_for_container(&c, pid);
+	clean_up(&c);
+	return status;
+}

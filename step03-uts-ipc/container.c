@@ -1,0 +1,121 @@
+/*
+ * step03-uts-ipc: a name, IPC objects and clocks of its own.
+ *
+ * This step adds three small namespaces:
+ *  - UTS (CLONE_NEWUTS, Linux 2.6.19): the host name.  The container gets
+ *    its own, its id unless --hostname names one, and renaming it inside
+ *    no longer renames the host.
+ *  - IPC (CLONE_NEWIPC, Linux 2.6.19): System V message queues, semaphores
+ *    and shared memory, and POSIX message queues.  The host's objects are
+ *    invisible inside, and the container's vanish with it.
+ *  - time (CLONE_NEWTIME, Linux 5.6): offsets for CLOCK_MONOTONIC and
+ *    CLOCK_BOOTTIME.  The container's clocks start near zero, as if it had
+ *    just booted, so its uptime is its own.
+ *
+ * Still open: the mount table is still the host's.  The container's /proc
+ * is mounted on the host, a mount made inside shows up on the host, and a
+ * root process can still climb out of the chroot.  Step 04 gives the
+ * container a mount namespace and a real root of its own.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boxlab.h"
+
+/* Name the container: its own host name, seen only inside. */
+static void set_hostname(const struct config *c)
+{
+	const char *name = c->hostname ? c->hostname : c->id;
+
+	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
+}
+
+/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/* Make ROOTFS this process's "/" (chroot(2)). */
+static void enter_rootfs(const struct config *c)
+{
+	KCALL(chroot(c->rootfs), "make \"%s\" the root directory", c->rootfs);
+	/* chroot() moves the root, not the working directory: move too. */
+	KCALL(chdir("/"), "stand at the new root");
+}
+
+/* The child: set up the container from inside, then become COMMAND. */
+static int container_main(void *arg)
+{
+	struct config *c = arg;
+
+	set_hostname(c);
+	mount_proc(c);
+	enter_rootfs(c);
+	exec_command(c);
+}
+
+/* Start the container's first process; the flags are the lesson. */
+static pid_t start_container(struct config *c)
+{
+	int flags = SIGCHLD;	/* tell the parent when the child ends */
+
+	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS;	/* its own host name */
+	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	return KCALL(clone(container_main, child_stack_top(), flags, c),
+		     "start the container's first process");
+}
+
+/*
+ * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
+ * that can be written only while no process is inside it.  So clone()
+ * cannot create it (and its flag's bit is the exit signal's in clone's
+ * flags anyway): the parent unshares it, which moves only the parent's
+ * future children into it, writes the offsets, and then clones.
+ */
+static void new_time_namespace(void)
+{
+	struct timespec mono, boot;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	KCALL(unshare(CLONE_NEWTIME), "create a time namespace for the container");
+	KCALL(write_file("/proc/self/timens_offsets", "monotonic %ld 0\nboottime %ld 0\n",
+			 -(long)mono.tv_sec, -(long)boot.tv_sec),
+	      "start the container's clocks near zero (minus %lds)", (long)boot.tv_sec);
+}
+
+/*
+ * Without a mount namespace the container's /proc was mounted on the
+ * host: take it away again.  Safe to call when it was never mounted.
+ */
+static void clean_up(void *arg)
+{
+	const struct config *c = arg;
+
+	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
+			"unmount the container's /proc from the host");
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	pid_t pid;
+	int status;
+
+	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
+	new_time_namespace();
+	pid = start_container(&c);
+	on_die(clean_up, &c);
+	status = wait_for_container(&c, pid);
+	clean_up(&c);
+	return status;
+}

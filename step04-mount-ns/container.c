@@ -1,0 +1,239 @@
+/*
+ * step04-mount-ns: a mount table and a root of its own.
+ *
+ * This step adds the mount namespace (CLONE_NEWNS, Linux 2.4.19, the first
+ * namespace of all).  The container gets a copy of the host's mount table;
+ * once the copy is made private, mounts and unmounts no longer travel
+ * between the two.  Then the runtime builds the container's world in it:
+ *  - ROOTFS bound on itself, so that it is a mount point;
+ *  - /proc, with /proc/sys and the other doors into the kernel read-only
+ *    and a few entries that leak host secrets masked;
+ *  - /sys read-only, a fresh /dev with only harmless devices, a /tmp;
+ *  - pivot_root(2) instead of chroot: ROOTFS becomes the root mount, and
+ *    the host's root is detached, so there is no "outside" left to climb to.
+ * When the container ends its mount namespace goes with it: nothing
+ * needs unmounting on the host any more.
+ *
+ * Still open: root inside is root outside.  The container's processes run
+ * as the host's uid 0, with all its capabilities: a mknod() or a write to
+ * a device node still reaches the real hardware.  Step 05 maps root inside
+ * to nobody outside with a user namespace.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boxlab.h"
+
+/* Name the container: its own host name, seen only inside. */
+static void set_hostname(const struct config *c)
+{
+	const char *name = c->hostname ? c->hostname : c->id;
+
+	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
+}
+
+/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/*
+ * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show up
+ * on the host too, and pivot_root() would fail with EINVAL.
+ */
+static void make_mounts_private(void)
+{
+	KCALL(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	      "stop mounts propagating between the container and the host");
+}
+
+/* pivot_root() needs the new root to be a mount point: bind it on itself. */
+static void bind_rootfs(const struct config *c)
+{
+	KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
+	      "make \"%s\" a mount point of its own", c->rootfs);
+}
+
+/* /sys shows the host's devices: the container may look, not touch. */
+static void mount_sys(const struct config *c)
+{
+	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount /sys read-only");
+}
+
+/* Device nodes the container may have: none of them reaches hardware. */
+static const struct device {
+	const char *path;
+	unsigned int major, minor;
+} devices[] = {
+	{ "/dev/null", 1, 3 },
+	{ "/dev/zero", 1, 5 },
+	{ "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 },
+	{ "/dev/urandom", 1, 9 },
+	{ "/dev/tty", 5, 0 },
+};
+
+static const struct dev_link {
+	const char *path, *target;
+} dev_links[] = {
+	{ "/dev/ptmx", "pts/ptmx" },
+	{ "/dev/fd", "/proc/self/fd" },
+	{ "/dev/stdin", "/proc/self/fd/0" },
+	{ "/dev/stdout", "/proc/self/fd/1" },
+	{ "/dev/stderr", "/proc/self/fd/2" },
+};
+
+/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+static void mount_dev(const struct config *c)
+{
+	size_t i;
+
+	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"),
+	      "mount an empty /dev");
+	umask(0);	/* the modes below are meant as written */
+	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		const struct device *d = &devices[i];
+
+		KCALL(mknod(in_rootfs(c, d->path), S_IFCHR | 0666, makedev(d->major, d->minor)),
+		      "create %s (character device %u:%u)", d->path, d->major, d->minor);
+	}
+	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		KCALL(symlink(dev_links[i].target, in_rootfs(c, dev_links[i].path)),
+		      "link %s to %s", dev_links[i].path, dev_links[i].target);
+	KCALL(mkdir(in_rootfs(c, "/dev/pts"), 0755), "create /dev/pts");
+	/* newinstance: ptys of its own, not the host's (Linux 2.6.29). */
+	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+	      "mount a private devpts for the container's terminals");
+	KCALL(mkdir(in_rootfs(c, "/dev/shm"), 01777), "create /dev/shm");
+	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"),
+	      "mount /dev/shm for POSIX shared memory");
+	umask(022);
+}
+
+/* A /tmp of the container's own, gone when it ends. */
+static void mount_tmp(const struct config *c)
+{
+	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
+	      "mount an empty /tmp");
+}
+
+/* Doors into the running kernel: readable, not writable. */
+static const char *const proc_read_only[] = {
+	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+};
+
+/* Entries that show host secrets or kernel memory: hidden behind /dev/null. */
+static const char *const proc_masked[] = {
+	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+};
+
+/*
+ * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
+ * bind, to make it read-only.  Not every kernel has every entry; a missing
+ * one needs no protection.
+ */
+static void protect_proc(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(proc_read_only) / sizeof(proc_read_only[0]); i++) {
+		const char *path = in_rootfs(c, proc_read_only[i]);
+
+		if (access(path, F_OK) != 0)
+			continue;
+		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), "make %s read-only", proc_read_only[i]);
+	}
+	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
+		const char *path = in_rootfs(c, proc_masked[i]);
+
+		if (access(path, F_OK) != 0)
+			continue;
+		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
+	}
+}
+
+/*
+ * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
+ * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
+ * then takes the old root away, and with it every path to the host.
+ */
+static void pivot_to_rootfs(const struct config *c)
+{
+	KCALL(chdir(c->rootfs), "stand in \"%s\"", c->rootfs);
+	KCALL(sys_pivot_root(".", "."), "make \"%s\" the root mount", c->rootfs);
+	KCALL(umount2(".", MNT_DETACH), "detach the host's root from the container");
+	KCALL(chdir("/"), "stand at the new root");
+}
+
+/* The child: set up the container from inside, then become COMMAND. */
+static int container_main(void *arg)
+{
+	struct config *c = arg;
+
+	set_hostname(c);
+	make_mounts_private();
+	bind_rootfs(c);
+	mount_proc(c);
+	mount_sys(c);
+	mount_dev(c);
+	mount_tmp(c);
+	protect_proc(c);
+	pivot_to_rootfs(c);
+	exec_command(c);
+}
+
+/* Start the container's first process; the flags are the lesson. */
+static pid_t start_container(struct config *c)
+{
+	int flags = SIGCHLD;	/* tell the parent when the child ends */
+
+	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS;	/* its own host name */
+	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWNS;	/* its own mount table */
+	return KCALL(clone(container_main, child_stack_top(), flags, c),
+		     "start the container's first process");
+}
+
+/*
+ * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
+ * that can be written only while no process is inside it.  So clone()
+ * cannot create it (and its flag's bit is the exit signal's in clone's
+ * flags anyway): the parent unshares it, which moves only the parent's
+ * future children into it, writes the offsets, and then clones.
+ */
+static void new_time_namespace(void)
+{
+	struct timespec mono, boot;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	KCALL(unshare(CLONE_NEWTIME), "create a time namespace for the container");
+	KCALL(write_file("/proc/self/timens_offsets", "monotonic %ld 0\nboottime %ld 0\n",
+			 -(long)mono.tv_sec, -(long)boot.tv_sec),
+	      "start the container's clocks near zero (minus %lds)", (long)boot.tv_sec);
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	pid_t pid;
+
+	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
+	new_time_namespace();
+	pid = start_container(&c);
+	return wait_for_container(&c, pid);
+}
