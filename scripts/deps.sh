@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# deps.sh - make sure the Debian packages boxlab needs are installed.
+#
+# Usage: scripts/deps.sh GROUP...      GROUP is "build" or "test" (or both)
+#
+# Prints nothing when everything is already installed. Otherwise:
+#   - as root on Debian or Ubuntu, installs what is missing with apt-get,
+#     without prompts (it also runs in CI, with no terminal and no stdin);
+#   - as another user, prints the apt-get command to run and fails;
+#   - on other distributions, names the Debian packages so you can find
+#     their equivalents, and fails.
+set -euo pipefail
+
+readonly me="boxlab deps"
+
+# build: the rootfs is made from Debian's busybox-static. It must be the
+# static one: the rootfs has no libc, so a dynamically linked busybox could
+# not even start in it. busybox-static conflicts with the "busybox" package;
+# apt replaces that one, which is fine: busybox-static also "Provides:
+# busybox", so whatever depended on it stays satisfied.
+build_packages=(busybox-static)
+readonly build_why="to build the busybox rootfs"
+
+# test: one package per line, with what the tests use it for.
+test_packages=(
+	bats          # runs the isolation checks in tests/isolation
+	bats-support  # helper library the checks load (output, failure messages)
+	bats-assert   # assert_success, assert_output, ... in the checks
+	bats-file     # assert_file_exists, ... in the checks
+	libcmocka-dev # cmocka headers and library for tests/unit
+	pkg-config    # gives the compiler and linker flags for cmocka
+	libc6-dev     # libc.a: the probes in tests/probes are linked statically
+	iproute2      # `ip link`: leftover veths, what a net namespace holds
+	util-linux    # unshare, nsenter, setpriv, findmnt: how the tests look
+	procps        # ps and pgrep: the tests look for host processes
+)
+readonly test_why="to run the tests"
+
+usage() {
+	echo "usage: $0 GROUP...   (GROUP is build or test)" >&2
+	exit 2
+}
+
+die() {
+	echo "$me: $*" >&2
+	exit 1
+}
+
+# Debian-like means we can both ask dpkg and install with apt-get.
+is_debian_like() {
+	command -v dpkg-query >/dev/null && command -v apt-get >/dev/null
+}
+
+is_installed() {
+	local status
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || true
+	[[ $status == installed ]]
+}
+
+# apt-get's words for "I do not know this package (yet)" or "this file is
+# gone from the mirror": both mean the package lists are empty or stale.
+lists_look_stale() {
+	grep -qE 'Unable to locate package|has no installation candidate|Failed to fetch|run apt-get update' "$1"
+}
+
+# One apt-get install. Its output goes to the terminal and to a log that
+# lists_look_stale reads. Lock::Timeout waits for another apt (for example
+# unattended-upgrades on a fresh CI machine) instead of failing at once.
+apt_install() {
+	local log=$1
+	shift
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends -o DPkg::Lock::Timeout=120 "$@" \
+		</dev/null 2>&1 | tee "$log"
+}
+
+apt_log=""
+remove_apt_log() {
+	if [[ -n $apt_log ]]; then rm -f "$apt_log"; fi
+}
+
+install_packages() {
+	apt_log=$(mktemp)
+	trap remove_apt_log EXIT
+	apt_install "$apt_log" "$@" && return
+	lists_look_stale "$apt_log" || die "apt-get install failed (see above)"
+	echo "$me: the package lists look empty or stale; running apt-get update once"
+	apt-get update -q </dev/null || die "apt-get update failed (see above)"
+	apt_install "$apt_log" "$@" || die "apt-get install failed (see above)"
+}
+
+main() {
+	local group pkg before because
+	local seen=" " packages=() all=() missing=() reasons=()
+
+	(($# > 0)) || usage
+	for group in "$@"; do
+		[[ $seen == *" $group "* ]] && continue
+		seen+="$group "
+		case $group in
+		build) packages=("${build_packages[@]}") because=$build_why ;;
+		test) packages=("${test_packages[@]}") because=$test_why ;;
+		*) usage ;;
+		esac
+		all+=("${packages[@]}")
+		is_debian_like || continue
+		before=${#missing[@]}
+		for pkg in "${packages[@]}"; do
+			is_installed "$pkg" || missing+=("$pkg")
+		done
+		((${#missing[@]} == before)) || reasons+=("$because")
+	done
+
+	if ! is_debian_like; then
+		echo "$me: this is not a Debian-like system (no dpkg-query or apt-get)." >&2
+		echo "$me: install your distribution's equivalents of these Debian packages:" >&2
+		echo "    ${all[*]}" >&2
+		exit 1
+	fi
+
+	((${#missing[@]} > 0)) || exit 0
+
+	if ((EUID != 0)); then
+		echo "$me: missing packages: ${missing[*]}" >&2
+		echo "$me: install them with:" >&2
+		echo "    sudo apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+
+	because=$(printf '%s and ' "${reasons[@]}")
+	echo "$me: installing ${missing[*]} (${because% and })"
+	install_packages "${missing[@]}"
+}
+
+main "$@"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make cli: the command-line tests of every step, TAP kept in build/tap.
+#   tests/cli.sh step01-chroot step02-pid-ns ...
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build/tap
+build=${BUILD:-plain}
+status=0
+for dir in "$@"; do
+	n=${dir#step}
+	n=${n%%-*}
+	tap=build/tap/cli-$build-step$n.tap
+	STEP=${n#0} bats --tap tests/cli/cli.bats >"$tap" 2>&1 || status=1
+	printf 'command line, step %s (%s build): %s passed, %s failed\n' "$n" "$build" \
+		"$(grep -c '^ok' "$tap")" "$(grep -c '^not ok' "$tap")"
+	grep -A30 '^not ok' "$tap" | grep -v '^ok' || true
+done
+exit $status

@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# The command line of one step (STEP=N): help, bad input with its exact
+# message and status 125, and the exit statuses of DESIGN.md.  Every run
+# must leave the host as it found it.
+
+load ../lib/common
+
+setup() {
+	load_libs
+	remember_host_state
+	BIN=$(container_bin)
+	PROG=$(step_dir "$STEP")
+}
+
+teardown() {
+	assert_nothing_left
+}
+
+@test "--help names the step and its options" {
+	run "$BIN" --help
+	assert_success
+	assert_line "usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+	assert_line --partial "as $PROG of boxlab builds it"
+	assert_line --regexp '^  -v, --verbose +narrate every kernel call'
+}
+
+@test "no command: says what to type" {
+	run "$BIN"
+	assert_failure 125
+	assert_output "$PROG: missing the command \"run\" (try --help)"
+}
+
+@test "an unknown command is named" {
+	run "$BIN" start "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: unknown command \"start\": the only command is \"run\" (try --help)"
+}
+
+@test "missing ROOTFS and COMMAND" {
+	run "$BIN" run
+	assert_failure 125
+	assert_output "$PROG: missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+}
+
+@test "missing COMMAND" {
+	run "$BIN" run "$ROOTFS"
+	assert_failure 125
+	assert_output "$PROG: missing COMMAND to run in \"$ROOTFS\""
+}
+
+@test "ROOTFS that does not exist" {
+	run "$BIN" run /nonexistent/rootfs /bin/sh
+	assert_failure 125
+	assert_output "$PROG: ROOTFS \"/nonexistent/rootfs\" does not exist (build one with 'make rootfs')"
+}
+
+@test "ROOTFS that is not a directory" {
+	run "$BIN" run /etc/hostname /bin/sh
+	assert_failure 125
+	assert_output "$PROG: ROOTFS \"/etc/hostname\" is not a directory"
+}
+
+@test "an unknown option is named" {
+	run "$BIN" run --frobnicate "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: unknown option \"--frobnicate\" (try --help)"
+}
+
+@test "an option of a later step says which step brings it" {
+	if [ "$STEP" -ge 8 ]; then
+		skip "step $STEP has every option"
+	fi
+	local opt=--layer arrives=08
+	[ "$STEP" -lt 3 ] && { opt=--hostname arrives=03; }
+	[ "$STEP" -ge 3 ] && [ "$STEP" -lt 6 ] && { opt=--net arrives=06; }
+	[ "$STEP" -ge 6 ] && [ "$STEP" -lt 7 ] && { opt=--memory arrives=07; }
+	run "$BIN" run "$opt" x "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: $opt arrives in step $arrives ($(basename "$TOP"/step"$arrives"-*)); this is step 0$STEP"
+}
+
+@test "a malformed --hostname is refused" {
+	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
+	run "$BIN" run --hostname "bad name" "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --hostname \"bad name\": use 1 to 64 letters, digits, dots and dashes"
+}
+
+@test "--hostname names the container" {
+	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
+	run "$BIN" run --hostname=box.example "$ROOTFS" probe hostname
+	assert_success
+	assert_output box.example
+}
+
+@test "an option value that is missing" {
+	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
+	run "$BIN" run --hostname
+	assert_failure 125
+	assert_output "$PROG: --hostname needs a value: --hostname NAME"
+}
+
+@test "without root: one line saying which step lifts the need" {
+	[ "$STEP" -lt 5 ] || skip "from step 05 on the runtime needs no root"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run "$ROOTFS" true
+	assert_failure 125
+	assert_output --regexp "^$PROG: must run as root: .* needs CAP_SYS_[A-Z]+; try sudo \(step 05, the user namespace, lifts this need\)$"
+}
+
+@test "exit status: the command's own" {
+	run "$BIN" run "$ROOTFS" /bin/sh -c 'exit 3'
+	assert_failure 3
+}
+
+@test "exit status 127: a command not in the rootfs, named" {
+	run "$BIN" run "$ROOTFS" /bin/no-such-command
+	assert_failure 127
+	assert_output "$PROG: cannot run \"/bin/no-such-command\": execvp failed: ENOENT; hint: there is no \"/bin/no-such-command\" inside ROOTFS \"$ROOTFS\" (paths are looked up in the container, not on the host)"
+}
+
+@test "exit status 127: a bare name not in the container's PATH" {
+	run "$BIN" run "$ROOTFS" no-such-command
+	assert_failure 127
+	assert_output --partial "$PROG: cannot run \"no-such-command\": execvp failed: ENOENT; hint: no \"no-such-command\" in the container's PATH"
+}
+
+@test "exit status 126: a file that cannot be executed" {
+	run "$BIN" run "$ROOTFS" /etc/passwd
+	assert_failure 126
+	assert_output "$PROG: cannot run \"/etc/passwd\": execvp failed: EACCES (Permission denied); hint: it is not an executable file (check its mode, and that it is not a directory)"
+}
+
+@test "exit status 128+9 when the container is killed" {
+	local out=$BATS_TEST_TMPDIR/out pid child
+	"$BIN" run "$ROOTFS" /bin/sh -c 'echo ready; exec sleep 30' >"$out" &
+	pid=$!
+	wait_for_line ready "$out"
+	child=$(pgrep -P "$pid")
+	kill -KILL "$child"
+	run wait "$pid"
+	assert_failure 137
+}
+
+@test "SIGTERM to the runtime reaches the container" {
+	local out=$BATS_TEST_TMPDIR/out pid
+	"$BIN" run "$ROOTFS" /bin/sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$out" &
+	pid=$!
+	wait_for_line ready "$out"
+	kill -TERM "$pid"
+	run wait "$pid"
+	assert_failure 7
+}
+
+@test "-v narrates the kernel calls" {
+	run "$BIN" run -v "$ROOTFS" /bin/true
+	assert_success
+	assert_line --regexp "^$PROG: start the container's first process: clone\(container_main, child_stack_top\(\), flags, c\) = [0-9]+$"
+	assert_line "$PROG: the container exited with status 0"
+}
+
+# wait_for_line TEXT FILE: until FILE has the line, for at most 10 s.
+wait_for_line() {
+	local i
+	for i in $(seq 100); do
+		grep -qx "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no \"$1\" in $2 after 10 s" >&2
+	return 1
+}

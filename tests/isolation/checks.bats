@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# The check matrix: one test per isolation property, run against one step
+# (STEP=N).  Each property holds from the step that brings its feature on
+# and must NOT hold before it: `holds_from N check_x` asserts both ways.
+# A check prints what it saw, so a failure shows the evidence.
+
+load ../lib/common
+
+setup() {
+	load_libs
+	remember_host_state
+}
+
+teardown() {
+	assert_nothing_left
+}
+
+# holds_from FIRST CHECK: CHECK must succeed from step FIRST on and fail
+# before it.
+holds_from() {
+	local first=$1
+	shift
+	run "$@"
+	if [ "$STEP" -ge "$first" ]; then
+		[ "$status" -eq 0 ] || fail "step $STEP should have this property (from step $first on), but: $output"
+	else
+		[ "$status" -ne 0 ] || fail "step $STEP should not have this property yet (it arrives in step $first), but: $output"
+	fi
+}
+
+# --- the checks: each returns 0 when the property holds ---
+
+check_own_root() {
+	local seen
+	seen=$(container -- probe stat /etc/boxlab-rootfs)
+	echo "inside, /etc/boxlab-rootfs: $seen; on the host: $([ -e /etc/boxlab-rootfs ] && echo file || echo none)"
+	[ "$seen" = file ] && [ ! -e /etc/boxlab-rootfs ]
+}
+
+check_no_escape() {
+	local marker=$BATS_TEST_TMPDIR/escape-marker seen
+	echo "host secret $RANDOM" >"$marker"
+	seen=$(container -- probe escape "$marker")
+	echo "a chroot escape read: $seen"
+	[ "$seen" != "$(cat "$marker")" ]
+}
+
+check_pid1() {
+	local pid
+	pid=$(container -- probe pid)
+	echo "the command's pid inside: $pid"
+	[ "$pid" = 1 ]
+}
+
+check_host_pids_unreachable() {
+	local seen
+	seen=$(container -- probe kill0 $$)
+	echo "kill(host pid $$, 0) from inside: $seen"
+	[ "$seen" = ESRCH ]
+}
+
+check_proc_shows_container() {
+	local seen
+	seen=$(container -- probe pids)
+	echo "/proc inside lists: $seen"
+	[ "$seen" = 1 ]
+}
+
+check_hostname_change_stays_inside() {
+	local host_before host_after
+	# Run in a throwaway UTS namespace of the test's own, so that a step
+	# without one renames only that, never the real host.
+	host_before=$(hostname)
+	host_after=$(unshare --uts bash -c '"$1" run "$2" probe sethostname boxlab-probe >/dev/null; hostname' \
+		_ "$(container_bin)" "$ROOTFS")
+	echo "the host's name before: $host_before, after the container renamed itself: $host_after"
+	[ "$host_after" = "$host_before" ]
+}
+
+check_own_hostname() {
+	local inside
+	inside=$(container -- probe hostname)
+	echo "host name inside: $inside; on the host: $(hostname)"
+	[ "$inside" != "$(hostname)" ]
+}
+
+check_host_ipc_invisible() {
+	local key seen
+	key=$(printf '0x%08x' $(( (RANDOM << 15 | RANDOM) + 0x10000000 )))
+	"$TOP/build/probe" msgq make "$key" >/dev/null
+	seen=$(container -- probe msgq get "$key")
+	"$TOP/build/probe" msgq rm "$key" >/dev/null
+	echo "the host's message queue $key, looked up inside: $seen"
+	[ "$seen" = ENOENT ]
+}
+
+check_boot_time_reset() {
+	local inside host
+	inside=$(container -- probe boottime)
+	host=$("$TOP/build/probe" boottime)
+	echo "seconds since boot inside: $inside; on the host: $host"
+	[ "$inside" -lt 5 ] && [ "$host" -ge 5 ]
+}
+
+check_mounts_stay_inside() {
+	local name=boxlab-probe-$RANDOM seen leaked
+	seen=$(container -- probe mount-tmpfs /mnt "$name")
+	leaked=$(awk -v n="$name" '$0 ~ n { print $5 }' /proc/self/mountinfo)
+	# A step without a mount namespace leaves it on the host: take it away.
+	[ -z "$leaked" ] || umount "$leaked"
+	echo "mount inside: $seen; seen on the host at: ${leaked:-nowhere}"
+	[ "$seen" = ok ] && [ -z "$leaked" ]
+}
+
+check_dev_null() {
+	local seen
+	seen=$(container -- probe stat /dev/null)
+	echo "/dev/null inside: $seen"
+	[ "$seen" = "char 1:3" ]
+}
+
+check_proc_sys_read_only() {
+	local seen
+	seen=$(container -- probe open-write /proc/sys/kernel/hostname)
+	echo "opening /proc/sys/kernel/hostname for writing: $seen"
+	[ "$seen" = EROFS ]
+}
+
+# --- the matrix rows, in the order the steps bring them ---
+
+@test "own root filesystem (from step 01)" {
+	holds_from 1 check_own_root
+}
+
+@test "the command is PID 1 (from step 02)" {
+	holds_from 2 check_pid1
+}
+
+@test "host processes cannot be signalled (from step 02)" {
+	holds_from 2 check_host_pids_unreachable
+}
+
+@test "/proc shows only the container (from step 02)" {
+	holds_from 2 check_proc_shows_container
+}
+
+@test "a host name of its own (from step 03)" {
+	holds_from 3 check_own_hostname
+}
+
+@test "renaming the container leaves the host's name (from step 03)" {
+	holds_from 3 check_hostname_change_stays_inside
+}
+
+@test "host SysV IPC objects invisible (from step 03)" {
+	holds_from 3 check_host_ipc_invisible
+}
+
+@test "boot time starts near zero (from step 03)" {
+	holds_from 3 check_boot_time_reset
+}
+
+@test "mounts made inside stay inside (from step 04)" {
+	holds_from 4 check_mounts_stay_inside
+}
+
+@test "chroot escape finds no host (from step 04)" {
+	holds_from 4 check_no_escape
+}
+
+@test "/dev/null is a character device (from step 04)" {
+	holds_from 4 check_dev_null
+}
+
+@test "/proc/sys is read-only (from step 04)" {
+	holds_from 4 check_proc_sys_read_only
+}

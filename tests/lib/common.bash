@@ -1,0 +1,75 @@
+# Shared by every bats file: which step is under test, how to run its
+# container, and the check that a run left nothing behind on the host.
+#
+# STEP   the step number under test (1-8), set by tests/run-step.sh
+# BUILD  "asan" to test the sanitizer build instead of the plain one
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROOTFS=$TOP/build/test-rootfs
+
+load_libs() {
+	bats_load_library bats-support
+	bats_load_library bats-assert
+}
+
+# step03-uts-ipc for 3
+step_dir() {
+	local d
+	for d in "$TOP"/step0"$1"-*/; do
+		basename "$d"
+	done
+}
+
+container_bin() {
+	if [ "${BUILD:-}" = asan ]; then
+		echo "$TOP/build/asan/$(step_dir "$STEP")/container"
+	else
+		echo "$TOP/$(step_dir "$STEP")/container"
+	fi
+}
+
+# container OPTIONS... -- run the step's container in the test rootfs.
+#   container --hostname x -- probe hostname
+container() {
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	"$(container_bin)" run "${opts[@]}" "$ROOTFS" "$@"
+}
+
+# The sanitizers report on stderr and exit non-zero; nothing must hide that.
+export ASAN_OPTIONS=abort_on_error=0:exitcode=99:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+
+# What a run could leave behind: mounts, and processes still living in
+# the rootfs (their root directory is the rootfs) or still running the
+# runtime.
+host_state() {
+	local root pid
+	root=$(stat -c %d:%i "$ROOTFS")
+	awk '{ print $5 }' /proc/self/mountinfo | sort
+	for pid in /proc/[0-9]*; do
+		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
+			echo "process in the rootfs: ${pid#/proc/} $(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)"
+		case "$(readlink "$pid/exe" 2>/dev/null)" in
+		*/container) echo "runtime still running: ${pid#/proc/}" ;;
+		esac
+	done
+	return 0
+}
+
+remember_host_state() {
+	host_state >"$BATS_TEST_TMPDIR/host-state.before"
+}
+
+# Fails, showing the difference, when the host is not as it was.
+assert_nothing_left() {
+	host_state >"$BATS_TEST_TMPDIR/host-state.after"
+	if ! diff -u "$BATS_TEST_TMPDIR/host-state.before" "$BATS_TEST_TMPDIR/host-state.after"; then
+		echo "the run left something behind on the host (see the diff above)"
+		return 1
+	fi
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# make matrix: run every isolation check against every step and print the
+# table -- rows are properties, columns are steps.  A property must hold
+# from the step that brings it on and not before; a cell that breaks that
+# rule is marked and the script exits 1.
+#
+#   tests/matrix.sh step01-chroot step02-pid-ns ...
+#   BUILD=asan tests/matrix.sh ...      (the sanitizer build)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=build/tap
+mkdir -p "$out"
+build=${BUILD:-plain}
+
+steps=()
+for dir in "$@"; do
+	n=${dir#step}
+	steps+=("${n%%-*}")
+done
+
+# One bats run per column; its TAP says, row by row, whether the step
+# behaved as expected.
+for n in "${steps[@]}"; do
+	STEP=${n#0} bats --tap tests/isolation/checks.bats >"$out/matrix-$build-step$n.tap" 2>&1
+done
+
+# Row names, in order, from the first column's TAP.
+mapfile -t rows < <(sed -n 's/^\(not \)\{0,1\}ok [0-9]* \(.*\) (from step \([0-9]*\)).*/\3 \2/p' \
+	"$out/matrix-$build-step${steps[0]}.tap")
+
+width=48
+printf '\nisolation matrix (%s build)\n' "$build"
+printf "%-${width}s" ""
+for n in "${steps[@]}"; do printf '%6s' "$n"; done
+printf '\n'
+
+bad=0
+for row in "${rows[@]}"; do
+	first=${row%% *}
+	name=${row#* }
+	printf "%-${width}s" "$name"
+	for n in "${steps[@]}"; do
+		line=$(grep -F " $name (from step $first)" "$out/matrix-$build-step$n.tap" | head -n 1)
+		expected=no
+		[ "$((10#$n))" -ge "$((10#$first))" ] && expected=yes
+		case "$line" in
+		ok*) [ $expected = yes ] && mark=yes || mark=- ;;
+		"not ok"*) [ $expected = yes ] && mark=NO! || mark=YES!; bad=1 ;;
+		*) mark='??'; bad=1 ;;
+		esac
+		printf '%6s' "$mark"
+	done
+	printf '\n'
+done
+printf '\nyes: holds   -: does not hold yet, as it should not   NO!/YES!: unexpected\n'
+
+if [ $bad -ne 0 ]; then
+	printf '\nWhat the unexpected cells saw:\n'
+	for n in "${steps[@]}"; do
+		awk -v step="$n" '/^not ok/ { show = 1; print "step " step ": " $0; next }
+			/^(ok|not ok)/ { show = 0 } show' "$out/matrix-$build-step$n.tap"
+	done
+	exit 1
+fi
