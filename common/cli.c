@@ -163,7 +163,8 @@ void usage_text(int step, char *buf, size_t size)
 	int later = 0;
 
 #define ADD(...) do {							\
-		int w_ = snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__); \
+		int w_ = snprintf(n < size ? buf + n : NULL,		\
+				  n < size ? size - n : 0, __VA_ARGS__);	\
 		if (w_ > 0)						\
 			n += (size_t)w_;				\
 	} while (0)

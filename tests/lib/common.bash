@@ -7,6 +7,10 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROOTFS=$TOP/build/test-rootfs
 
+# Every step's name, as the runtime's messages give them.
+STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
+	step05-user-ns step06-net-ns step07-cgroups step08-overlay)
+
 load_libs() {
 	bats_load_library bats-support
 	bats_load_library bats-assert
@@ -20,6 +24,7 @@ step_dir() {
 	done
 }
 
+# The step's binary (for the sanitizer build, a script in front of it).
 container_bin() {
 	if [ "${BUILD:-}" = asan ]; then
 		echo "$TOP/build/asan/$(step_dir "$STEP")/container"
@@ -55,7 +60,7 @@ host_state() {
 		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
 			echo "process in the rootfs: ${pid#/proc/} $(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)"
 		case "$(readlink "$pid/exe" 2>/dev/null)" in
-		*/container) echo "runtime still running: ${pid#/proc/}" ;;
+		*/container | */container.bin) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
 	return 0

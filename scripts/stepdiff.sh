@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make diff STEP=N: the lesson of step N, as a diff of its container.c
+# against the step before.  Coloured on a terminal.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:?usage: scripts/stepdiff.sh N}
+n=$((10#$n))
+if [ "$n" -lt 2 ]; then
+	echo "boxlab: step 01 is the first step: read step01-chroot/container.c whole" >&2
+	exit 2
+fi
+new=$(ls -d "step0$n"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2; exit 2; }
+old=$(ls -d "step0$((n - 1))"-*)
+colour=never
+[ -t 1 ] && colour=always
+# git diff reads best (function names in hunk headers); it needs no repository.
+git diff --no-index --color="$colour" --stat "$old/container.c" "$new/container.c" || true
+git diff --no-index --color="$colour" "$old/container.c" "$new/container.c" || true

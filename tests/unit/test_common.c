@@ -1,0 +1,214 @@
+/*
+ * test_common.c - cmocka tests of the pure parts of common/: the hint
+ * table, errno names, the command-line parser and the value parsers.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "hints.h"
+#include "parse.h"
+
+static void test_call_name(void **state)
+{
+	char name[32];
+
+	(void)state;
+	call_name("sys_pivot_root(\".\", \".\")", name, sizeof(name));
+	assert_string_equal(name, "pivot_root");
+	call_name("mount(\"proc\", in_rootfs(c, \"/proc\"), ...)", name, sizeof(name));
+	assert_string_equal(name, "mount");
+	call_name("averyveryverylongname(x)", name, 8);
+	assert_string_equal(name, "averyve");
+}
+
+static void test_hints(void **state)
+{
+	(void)state;
+	/* A row for the call wins over the row for any call. */
+	assert_non_null(strstr(hint_for("sys_pivot_root(\".\", \".\")", EINVAL), "mount point"));
+	assert_non_null(strstr(hint_for("mount(a, b, c, d, e)", ENOSPC), "mount-max"));
+	assert_non_null(strstr(hint_for("chroot(c->rootfs)", EPERM), "CAP_SYS_CHROOT"));
+	assert_non_null(strstr(hint_for("clone(fn, stack, flags, c)", EPERM), "CAP_SYS_ADMIN"));
+	assert_non_null(strstr(hint_for("unshare(CLONE_NEWTIME)", EINVAL), "5.6"));
+	/* "*" rows catch what no call-specific row does. */
+	assert_non_null(strstr(hint_for("sethostname(n, l)", EACCES), "permission"));
+	assert_non_null(strstr(hint_for("chdir(\"/\")", ENOENT), "make rootfs"));
+	/* And some failures have no hint. */
+	assert_null(hint_for("chdir(\"/\")", EIO));
+}
+
+static void test_errno_name(void **state)
+{
+	(void)state;
+	assert_string_equal(errno_name(EINVAL), "EINVAL");
+	assert_string_equal(errno_name(EPERM), "EPERM");
+	assert_string_equal(errno_name(4095), "E4095");
+}
+
+static void test_parse_size(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_size("4096"), 4096);
+	assert_int_equal(parse_size("64M"), 64LL << 20);
+	assert_int_equal(parse_size("64m"), 64LL << 20);
+	assert_int_equal(parse_size("1G"), 1LL << 30);
+	assert_int_equal(parse_size("2k"), 2048);
+	assert_int_equal(parse_size("512MiB"), 512LL << 20);
+	assert_int_equal(parse_size("1gb"), 1LL << 30);
+	assert_int_equal(parse_size("0"), -1);
+	assert_int_equal(parse_size("0M"), -1);
+	assert_int_equal(parse_size("-1M"), -1);
+	assert_int_equal(parse_size("M"), -1);
+	assert_int_equal(parse_size("12Q"), -1);
+	assert_int_equal(parse_size("12MM"), -1);
+	assert_int_equal(parse_size(""), -1);
+	assert_int_equal(parse_size("99999999999T"), -1);
+}
+
+static void test_parse_count(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_count("32", 1000), 32);
+	assert_int_equal(parse_count("0", 1000), -1);
+	assert_int_equal(parse_count("1001", 1000), -1);
+	assert_int_equal(parse_count("3x", 1000), -1);
+	assert_int_equal(parse_count("-3", 1000), -1);
+}
+
+static void test_valid_hostname(void **state)
+{
+	(void)state;
+	assert_true(valid_hostname("box"));
+	assert_true(valid_hostname("box-1.example"));
+	assert_false(valid_hostname(""));
+	assert_false(valid_hostname("-box"));
+	assert_false(valid_hostname("bad name"));
+	assert_false(valid_hostname("bad_name"));
+	assert_true(valid_hostname("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(valid_hostname("01234567890123456789012345678901234567890123456789012345678901234"));
+}
+
+/* parse_args on a command line given as words. */
+static int parse(struct config *c, int step, char *err, const char *words)
+{
+	static char buf[512];
+	static char *argv[32];
+	int argc = 0;
+	char *w;
+
+	strncpy(buf, words, sizeof(buf) - 1);
+	for (w = strtok(buf, " "); w && argc < 31; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return parse_args(c, step, argc, argv, err, 256);
+}
+
+static void test_parse_args(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, 1, err, "container run -v rootfs /bin/sh -c x"), 0);
+	assert_true(c.verbose);
+	assert_string_equal(c.rootfs, "rootfs");
+	assert_string_equal(c.argv[0], "/bin/sh");
+	assert_string_equal(c.argv[2], "x");
+	assert_null(c.argv[3]);
+
+	/* Options stop at ROOTFS: the command's own options are its own. */
+	assert_int_equal(parse(&c, 1, err, "container run rootfs ls -v"), 0);
+	assert_false(c.verbose);
+	assert_string_equal(c.argv[1], "-v");
+
+	assert_int_equal(parse(&c, 3, err, "container run --hostname box rootfs sh"), 0);
+	assert_string_equal(c.hostname, "box");
+	assert_int_equal(parse(&c, 3, err, "container run --hostname=box2 rootfs sh"), 0);
+	assert_string_equal(c.hostname, "box2");
+	assert_int_equal(parse(&c, 3, err, "container run -- -odd sh"), 0);
+	assert_string_equal(c.rootfs, "-odd");
+
+	assert_int_equal(parse(&c, 1, err, "container --help"), 1);
+	assert_int_equal(parse(&c, 1, err, "container run -h"), 1);
+}
+
+static void test_parse_args_errors(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, 1, err, "container"), -1);
+	assert_string_equal(err, "missing the command \"run\" (try --help)");
+	assert_int_equal(parse(&c, 1, err, "container run"), -1);
+	assert_string_equal(err, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
+	assert_int_equal(parse(&c, 1, err, "container run rootfs"), -1);
+	assert_string_equal(err, "missing COMMAND to run in \"rootfs\"");
+	assert_int_equal(parse(&c, 1, err, "container run --nope rootfs sh"), -1);
+	assert_string_equal(err, "unknown option \"--nope\" (try --help)");
+	assert_int_equal(parse(&c, 2, err, "container run --hostname x rootfs sh"), -1);
+	assert_string_equal(err, "--hostname arrives in step 03 (step03-uts-ipc); this is step 02");
+	assert_int_equal(parse(&c, 4, err, "container run --memory 64M rootfs sh"), -1);
+	assert_string_equal(err, "--memory arrives in step 07 (step07-cgroups); this is step 04");
+	assert_int_equal(parse(&c, 3, err, "container run --hostname"), -1);
+	assert_string_equal(err, "--hostname needs a value: --hostname NAME");
+	assert_int_equal(parse(&c, 3, err, "container run --hostname a_b rootfs sh"), -1);
+	assert_string_equal(err, "--hostname \"a_b\": use 1 to 64 letters, digits, dots and dashes");
+	assert_int_equal(parse(&c, 3, err, "container run --verbose=yes rootfs sh"), -1);
+	assert_string_equal(err, "--verbose takes no value");
+	/* A prefix of an option is not the option. */
+	assert_int_equal(parse(&c, 3, err, "container run --host x rootfs sh"), -1);
+	assert_string_equal(err, "unknown option \"--host\" (try --help)");
+}
+
+static void test_usage_text(void **state)
+{
+	char help[4096];
+
+	(void)state;
+	usage_text(2, help, sizeof(help));
+	assert_non_null(strstr(help, "step02-pid-ns"));
+	assert_non_null(strstr(help, "-v, --verbose"));
+	/* Later options are listed with the step that brings them. */
+	assert_non_null(strstr(help, "(step 03) the container's host name"));
+	usage_text(3, help, sizeof(help));
+	assert_null(strstr(help, "(step 03)"));
+	/* A buffer too small is cut, never overrun. */
+	usage_text(1, help, 16);
+	assert_int_equal(strlen(help), 15);
+}
+
+static void test_step_name(void **state)
+{
+	(void)state;
+	assert_string_equal(step_name(1), "step01-chroot");
+	assert_string_equal(step_name(8), "step08-overlay");
+	assert_null(step_name(0));
+	assert_null(step_name(9));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_name),
+		cmocka_unit_test(test_hints),
+		cmocka_unit_test(test_errno_name),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_count),
+		cmocka_unit_test(test_valid_hostname),
+		cmocka_unit_test(test_parse_args),
+		cmocka_unit_test(test_parse_args_errors),
+		cmocka_unit_test(test_usage_text),
+		cmocka_unit_test(test_step_name),
+	};
+
+	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
