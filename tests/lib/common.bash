@@ -49,18 +49,19 @@ container() {
 export ASAN_OPTIONS=abort_on_error=0:exitcode=99:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 
-# What a run could leave behind: mounts, and processes still living in
-# the rootfs (their root directory is the rootfs) or still running the
-# runtime.
+# What a run could leave behind: mounts in the rootfs, and processes still
+# living in it (their root directory is the rootfs) or still running the
+# runtime.  Only what concerns the test rootfs, so that a container a
+# learner runs by hand meanwhile is not taken for a leftover.
 host_state() {
 	local root pid
 	root=$(stat -c %d:%i "$ROOTFS")
-	awk '{ print $5 }' /proc/self/mountinfo | sort
+	awk -v r="$ROOTFS" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
 	for pid in /proc/[0-9]*; do
 		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
 			echo "process in the rootfs: ${pid#/proc/} $(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)"
-		case "$(readlink "$pid/exe" 2>/dev/null)" in
-		*/container | */container.bin) echo "runtime still running: ${pid#/proc/}" ;;
+		case "$(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)" in
+		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
 	return 0
