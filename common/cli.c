@@ -2,6 +2,7 @@
  * cli.c - parsing the command line of every step.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "hints.h"
 #include "kcall.h"
 #include "parse.h"
 
@@ -224,8 +226,11 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		die("%s", err);
 	boxlab_verbose = c->verbose;
 
-	if (stat(c->rootfs, &st) < 0)
+	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
+	if (stat(c->rootfs, &st) < 0)
+		die("cannot look at ROOTFS \"%s\": stat failed: %s (%s)", c->rootfs,
+		    errno_name(errno), strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 

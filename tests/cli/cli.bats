@@ -4,6 +4,7 @@
 # must leave the host as it found it.
 
 load ../lib/common
+bats_require_minimum_version 1.5.0
 
 setup() {
 	load_libs
@@ -79,23 +80,29 @@ teardown() {
 	assert_output "$PROG: $opt arrives in step 0$arrives (${STEP_NAMES[$arrives]}); this is step 0$STEP"
 }
 
+# Before step 03 every use of --hostname gets the same answer.
+refuse_hostname_before_step3() {
+	assert_failure 125
+	assert_output "$PROG: --hostname arrives in step 03 (step03-uts-ipc); this is step 0$STEP"
+}
+
 @test "a malformed --hostname is refused" {
-	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
 	run "$BIN" run --hostname "bad name" "$ROOTFS" true
+	[ "$STEP" -ge 3 ] || { refuse_hostname_before_step3; return; }
 	assert_failure 125
 	assert_output "$PROG: --hostname \"bad name\": use 1 to 64 letters, digits, dots and dashes"
 }
 
 @test "--hostname names the container" {
-	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
 	run "$BIN" run --hostname=box.example "$ROOTFS" probe hostname
+	[ "$STEP" -ge 3 ] || { refuse_hostname_before_step3; return; }
 	assert_success
 	assert_output box.example
 }
 
 @test "an option value that is missing" {
-	[ "$STEP" -ge 3 ] || skip "--hostname arrives in step 03"
 	run "$BIN" run --hostname
+	[ "$STEP" -ge 3 ] || { refuse_hostname_before_step3; return; }
 	assert_failure 125
 	assert_output "$PROG: --hostname needs a value: --hostname NAME"
 }

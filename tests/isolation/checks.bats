@@ -52,6 +52,16 @@ check_pid1() {
 	[ "$pid" = 1 ]
 }
 
+check_nothing_outlives() {
+	local left pid
+	container -- probe orphan >/dev/null
+	# Anything still running with the rootfs as its root outlived it.
+	left=$(host_state | sed -n 's/^process in the rootfs: \([0-9]*\).*/\1/p')
+	for pid in $left; do kill -KILL "$pid"; done
+	echo "processes left running after the container ended: ${left:-none}"
+	[ -z "$left" ]
+}
+
 check_host_pids_unreachable() {
 	local seen
 	seen=$(container -- probe kill0 $$)
@@ -90,7 +100,7 @@ check_host_ipc_invisible() {
 	"$TOP/build/probe" msgq make "$key" >/dev/null
 	seen=$(container -- probe msgq get "$key")
 	"$TOP/build/probe" msgq rm "$key" >/dev/null
-	echo "the host's message queue $key, looked up inside: $seen"
+	echo "the host's message queue $key, looked up inside: $seen (ok: found it)"
 	[ "$seen" = ENOENT ]
 }
 
@@ -134,6 +144,10 @@ check_proc_sys_read_only() {
 
 @test "the command is PID 1 (from step 02)" {
 	holds_from 2 check_pid1
+}
+
+@test "no process outlives the container (from step 02)" {
+	holds_from 2 check_nothing_outlives
 }
 
 @test "host processes cannot be signalled (from step 02)" {

@@ -79,3 +79,14 @@ assert_nothing_left() {
 		return 1
 	fi
 }
+
+# skip_cannot_run REASON: this host cannot run the test (no such kernel
+# feature, no delegation...).  A learner's machine skips with the reason;
+# CI (CI=true) and BOXLAB_MUST_WORK=1 turn it into a failure, so a CI
+# machine that lost a feature cannot pass by skipping.
+skip_cannot_run() {
+	if [ -n "${CI:-}" ] || [ -n "${BOXLAB_MUST_WORK:-}" ]; then
+		fail "cannot run here: $1 (CI must run every test)"
+	fi
+	skip "cannot run here: $1"
+}

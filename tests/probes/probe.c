@@ -173,6 +173,21 @@ static int cmd_size(const char *path)
 	return 0;
 }
 
+/* Leave a child behind that sleeps for a while: does it outlive us? */
+static int cmd_orphan(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return answer(0);
+	if (pid == 0) {
+		sleep(30);
+		_exit(0);
+	}
+	printf("%d\n", pid);
+	return 0;
+}
+
 static int cmd_hostname(void)
 {
 	char name[256];
@@ -192,7 +207,7 @@ static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
 	      "       | boottime | mount-tmpfs DIR SOURCE | pids | stat PATH\n"
-	      "       | open-write PATH | size PATH | hostname | sethostname NAME\n",
+	      "       | open-write PATH | size PATH | orphan | hostname | sethostname NAME\n",
 	      stderr);
 	return 2;
 }
@@ -221,6 +236,8 @@ int main(int argc, char **argv)
 		return cmd_open_write(argv[2]);
 	if (strcmp(cmd, "size") == 0 && argc == 3)
 		return cmd_size(argv[2]);
+	if (strcmp(cmd, "orphan") == 0 && argc == 2)
+		return cmd_orphan();
 	if (strcmp(cmd, "hostname") == 0 && argc == 2)
 		return cmd_hostname();
 	if (strcmp(cmd, "sethostname") == 0 && argc == 3)
