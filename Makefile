@@ -80,13 +80,16 @@ unit: build/unit-tests ## the cmocka tests of common/
 TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe
 
 matrix: $(TEST_INPUTS) ## the isolation checks of every step, as a table
+	@tests/require-root.sh "make matrix"
 	@tests/matrix.sh $(STEPS)
 
 check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
 	@test -n "$(STEP)" || { echo "usage: make check STEP=N (1-$(words $(STEPS)))"; exit 2; }
+	@tests/require-root.sh "make check STEP=$(STEP)"
 	@tests/run-step.sh $(STEP)
 
 cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
+	@tests/require-root.sh "make cli"
 	@tests/cli.sh $(STEPS)
 
 # Every test, the sanitizer build's too; the last line counts them all.

@@ -87,12 +87,13 @@ void die_with(int status, const char *fmt, ...)
 
 void die(const char *fmt, ...)
 {
+	char line[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vprint("", fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	finish(EXIT_RUNTIME_FAILED);
+	die_with(EXIT_RUNTIME_FAILED, "%s", line);
 }
 
 void kcall_check(long ret, int err, int fatal, const char *call,

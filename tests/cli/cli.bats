@@ -4,7 +4,6 @@
 # must leave the host as it found it.
 
 load ../lib/common
-bats_require_minimum_version 1.5.0
 
 setup() {
 	load_libs
@@ -120,13 +119,13 @@ refuse_hostname_before_step3() {
 }
 
 @test "exit status 127: a command not in the rootfs, named" {
-	run -127 "$BIN" run "$ROOTFS" /bin/no-such-command
+	capture "$BIN" run "$ROOTFS" /bin/no-such-command
 	assert_failure 127
 	assert_output "$PROG: cannot run \"/bin/no-such-command\": execvp failed: ENOENT; hint: there is no \"/bin/no-such-command\" inside ROOTFS \"$ROOTFS\" (paths are looked up in the container, not on the host)"
 }
 
 @test "exit status 127: a bare name not in the container's PATH" {
-	run -127 "$BIN" run "$ROOTFS" no-such-command
+	capture "$BIN" run "$ROOTFS" no-such-command
 	assert_failure 127
 	assert_output --partial "$PROG: cannot run \"no-such-command\": execvp failed: ENOENT; hint: no \"no-such-command\" in the container's PATH"
 }
@@ -138,7 +137,7 @@ refuse_hostname_before_step3() {
 }
 
 @test "exit status 128+9 when the container is killed" {
-	local out=$BATS_TEST_TMPDIR/out pid child
+	local out=$TEST_TMP/out pid child
 	"$BIN" run "$ROOTFS" /bin/sh -c 'echo ready; exec sleep 30' >"$out" &
 	pid=$!
 	wait_for_line ready "$out"
@@ -149,7 +148,7 @@ refuse_hostname_before_step3() {
 }
 
 @test "SIGTERM to the runtime reaches the container" {
-	local out=$BATS_TEST_TMPDIR/out pid
+	local out=$TEST_TMP/out pid
 	"$BIN" run "$ROOTFS" /bin/sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$out" &
 	pid=$!
 	wait_for_line ready "$out"

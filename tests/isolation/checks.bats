@@ -38,7 +38,7 @@ check_own_root() {
 }
 
 check_no_escape() {
-	local marker=$BATS_TEST_TMPDIR/escape-marker seen
+	local marker=$TEST_TMP/escape-marker seen
 	echo "host secret $RANDOM" >"$marker"
 	seen=$(container -- probe escape "$marker")
 	echo "a chroot escape read: $seen"

@@ -11,9 +11,20 @@ ROOTFS=$TOP/build/test-rootfs
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
 	step05-user-ns step06-net-ns step07-cgroups step08-overlay)
 
+# Written for bats 1.2 and newer (Ubuntu 22.04 has 1.2): no bats_load_library,
+# no `run` flags, no BATS_TEST_TMPDIR.
 load_libs() {
-	bats_load_library bats-support
-	bats_load_library bats-assert
+	local lib=${BATS_LIB_PATH:-/usr/lib/bats}
+	load "${lib%%:*}/bats-support/load.bash"
+	load "${lib%%:*}/bats-assert/load.bash"
+	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/boxlab-test.XXXXXX")
+}
+
+# capture CMD...: like bats' run (sets $status and $output), for commands
+# whose status bats' run would warn about (127).
+capture() {
+	status=0
+	output=$("$@" 2>&1) || status=$?
 }
 
 # step03-uts-ipc for 3
@@ -68,16 +79,17 @@ host_state() {
 }
 
 remember_host_state() {
-	host_state >"$BATS_TEST_TMPDIR/host-state.before"
+	host_state >"$TEST_TMP/host-state.before"
 }
 
 # Fails, showing the difference, when the host is not as it was.
 assert_nothing_left() {
-	host_state >"$BATS_TEST_TMPDIR/host-state.after"
-	if ! diff -u "$BATS_TEST_TMPDIR/host-state.before" "$BATS_TEST_TMPDIR/host-state.after"; then
+	host_state >"$TEST_TMP/host-state.after"
+	if ! diff -u "$TEST_TMP/host-state.before" "$TEST_TMP/host-state.after"; then
 		echo "the run left something behind on the host (see the diff above)"
 		return 1
 	fi
+	rm -rf "$TEST_TMP"
 }
 
 # skip_cannot_run REASON: this host cannot run the test (no such kernel
