@@ -18,6 +18,7 @@
  * container a mount namespace and a real root of its own.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -33,6 +34,30 @@ static void set_hostname(const struct config *c)
 	const char *name = c->hostname ? c->hostname : c->id;
 
 	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
+}
+
+/*
+ * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
+ * that can be written only while no process is inside it.  So clone()
+ * cannot make one (and its flag's bit is the exit signal's in clone's
+ * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
+ * only, we set its clocks back to zero, then step into it with setns().
+ */
+static void enter_new_time_namespace(void)
+{
+	struct timespec mono, boot;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	KCALL(unshare(CLONE_NEWTIME), "create a time namespace");
+	KCALL(write_file("/proc/self/timens_offsets", "monotonic %ld 0\nboottime %ld 0\n",
+			 -(long)mono.tv_sec, -(long)boot.tv_sec),
+	      "start its clocks near zero (minus %lds)", (long)boot.tv_sec);
+	fd = (int)KCALL(open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC),
+			"open the new time namespace");
+	KCALL(setns(fd, CLONE_NEWTIME), "enter the new time namespace");
+	close(fd);
 }
 
 /* Mount a /proc that shows the new PID namespace: the mounter's one. */
@@ -56,6 +81,7 @@ static int container_main(void *arg)
 	struct config *c = arg;
 
 	set_hostname(c);
+	enter_new_time_namespace();
 	mount_proc(c);
 	enter_rootfs(c);
 	exec_command(c);
@@ -71,25 +97,6 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
-}
-
-/*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot create it (and its flag's bit is the exit signal's in clone's
- * flags anyway): the parent unshares it, which moves only the parent's
- * future children into it, writes the offsets, and then clones.
- */
-static void new_time_namespace(void)
-{
-	struct timespec mono, boot;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	KCALL(unshare(CLONE_NEWTIME), "create a time namespace for the container");
-	KCALL(write_file("/proc/self/timens_offsets", "monotonic %ld 0\nboottime %ld 0\n",
-			 -(long)mono.tv_sec, -(long)boot.tv_sec),
-	      "start the container's clocks near zero (minus %lds)", (long)boot.tv_sec);
 }
 
 /*
@@ -112,7 +119,6 @@ int main(int argc, char **argv)
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
-	new_time_namespace();
 	pid = start_container(&c);
 	on_die(clean_up, &c);
 	status = wait_for_container(&c, pid);
