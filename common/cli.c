@@ -172,7 +172,7 @@ void usage_text(int step, char *buf, size_t size)
 	} while (0)
 
 	ADD("usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]\n\n");
-	ADD("Runs COMMAND inside ROOTFS as %s of boxlab builds it.\n\n", step_name(step));
+	ADD("boxlab's %s: runs COMMAND in a container whose root is ROOTFS.\n\n", step_name(step));
 	ADD("Options:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_info *o = &options[i];

@@ -1,8 +1,9 @@
 /*
  * hints.c - the hint table: the usual cause of a failed kernel call.
  *
- * A row matches a call by name ("*" matches any call) and an errno.  The
- * first matching row wins, so rows for one call come before the "*" rows.
+ * A row matches a call by name ("*" matches any call), optionally by a
+ * word in the call's text (which file write_file() wrote), and by errno.
+ * The first matching row wins, so the narrowest rows come first.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -14,60 +15,57 @@
 
 struct hint {
 	const char *call;
+	const char *word;	/* NULL, or a word the call's text must contain */
 	int err;
 	const char *text;
 };
 
 static const struct hint hints[] = {
-	{ "chroot", EPERM,
+	{ "chroot", NULL, EPERM,
 	  "chroot needs CAP_SYS_CHROOT: run as root (sudo)" },
-	{ "clone", EPERM,
+	{ "clone", NULL, EPERM,
 	  "new namespaces need CAP_SYS_ADMIN: run as root (sudo)" },
-	{ "clone", EINVAL,
+	{ "clone", NULL, EINVAL,
 	  "this kernel lacks one of the namespaces asked for; 'make doctor' checks the kernel" },
-	{ "clone", ENOSPC,
+	{ "clone", NULL, ENOSPC,
 	  "too many namespaces of one kind: see /proc/sys/user/max_*_namespaces" },
-	{ "unshare", EINVAL,
+	{ "unshare", NULL, EINVAL,
 	  "this kernel lacks the namespace asked for; the time namespace needs Linux 5.6" },
-	{ "unshare", EPERM,
+	{ "unshare", NULL, EPERM,
 	  "new namespaces need CAP_SYS_ADMIN: run as root (sudo)" },
-	{ "write_file", EACCES,
+	{ "write_file", "timens_offsets", EACCES,
 	  "timens_offsets can only be written before any process enters the time namespace" },
-	{ "sethostname", EPERM,
+	{ "write_file", "timens_offsets", EPERM,
+	  "setting a time namespace's clocks needs CAP_SYS_TIME" },
+	{ "sethostname", NULL, EPERM,
 	  "without a UTS namespace this would rename the host; root only" },
-	{ "pivot_root", EINVAL,
+	{ "pivot_root", NULL, EINVAL,
 	  "the new root must be a mount point (bind it on itself first) and no mount on the way may be shared (make / private first)" },
-	{ "pivot_root", EBUSY,
+	{ "pivot_root", NULL, EBUSY,
 	  "the new root or the old one is already mounted there" },
-	{ "pivot_root", EPERM,
+	{ "pivot_root", NULL, EPERM,
 	  "pivot_root needs CAP_SYS_ADMIN in the mount namespace" },
-	{ "mount", ENOSPC,
+	{ "mount", NULL, ENOSPC,
 	  "too many mounts, not a full disk: see /proc/sys/fs/mount-max" },
-	{ "mount", ENODEV,
+	{ "mount", NULL, ENODEV,
 	  "this kernel does not know that filesystem type (see /proc/filesystems)" },
-	{ "mount", EINVAL,
+	{ "mount", NULL, EINVAL,
 	  "a bind mount needs an existing source; a remount needs a mount point there" },
-	{ "mount", EPERM,
+	{ "mount", NULL, EPERM,
 	  "mounting needs CAP_SYS_ADMIN: run as root (sudo)" },
-	{ "mount", EBUSY,
+	{ "mount", NULL, EBUSY,
 	  "something is already mounted there" },
-	{ "umount2", EINVAL,
+	{ "umount2", NULL, EINVAL,
 	  "the path is not a mount point (already unmounted?)" },
-	{ "mknod", EPERM,
+	{ "mknod", NULL, EPERM,
 	  "creating device nodes needs CAP_MKNOD in the initial user namespace" },
-	{ "execvp", ENOENT,
-	  "no such file inside the rootfs: paths are looked up in the container, not on the host" },
-	{ "execvp", EACCES,
-	  "the file is not executable, or its filesystem is mounted noexec" },
-	{ "execvp", ENOEXEC,
-	  "not a binary this kernel can run (another architecture, or a script without #!)" },
-	{ "*", EPERM,
+	{ "*", NULL, EPERM,
 	  "this needs privilege the runtime does not have: run as root (sudo)" },
-	{ "*", EACCES,
+	{ "*", NULL, EACCES,
 	  "permission denied on a path: check its owner and mode" },
-	{ "*", ENOENT,
+	{ "*", NULL, ENOENT,
 	  "a path does not exist: check the rootfs is complete ('make rootfs')" },
-	{ "*", ENOSYS,
+	{ "*", NULL, ENOSYS,
 	  "this kernel does not have that system call" },
 };
 
@@ -94,7 +92,7 @@ const char *hint_for(const char *call, int err)
 	for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
 		const struct hint *h = &hints[i];
 
-		if (h->err != err)
+		if (h->err != err || (h->word && !strstr(call, h->word)))
 			continue;
 		if (strcmp(h->call, "*") == 0 || strcmp(h->call, name) == 0)
 			return h->text;

@@ -92,13 +92,13 @@ static void __attribute__((noreturn)) explain_exec_failure(const struct config *
 	struct stat st;
 
 	if (err == ENOENT && strchr(cmd, '/') && stat(cmd, &st) == 0)
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
 			 cmd, c->rootfs);
 	if (err == ENOENT && strchr(cmd, '/'))
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
 			 cmd, cmd, c->rootfs);
 	if (err == ENOENT)
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT; hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
+		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
 			 cmd, cmd, CONTAINER_PATH, c->rootfs);
 	die_with(EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s",
 		 cmd, errno_name(err), strerror(err),

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 n=${1:?usage: scripts/stepdiff.sh N}
 n=$((10#$n))
 if [ "$n" -lt 2 ]; then
-	echo "boxlab: step 01 is the first step: read step01-chroot/container.c whole" >&2
-	exit 2
+	echo "boxlab: step 01 is the first step: read step01-chroot/container.c whole"
+	exit 0
 fi
 new=$(ls -d "step0$n"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2; exit 2; }
 old=$(ls -d "step0$((n - 1))"-*)

@@ -15,7 +15,7 @@
  * Still open: the container still shares the host's mount table -- its
  * /proc is mounted on the host, in ROOTFS/proc, so the parent must unmount
  * it afterwards -- and the host's name, IPC objects and clocks.  Step 03
- * gives it a name and clocks of its own.
+ * gives it a name, IPC objects and clocks of its own.
  */
 #define _GNU_SOURCE
 #include <sched.h>

@@ -41,7 +41,8 @@ static void set_hostname(const struct config *c)
  * that can be written only while no process is inside it.  So clone()
  * cannot make one (and its flag's bit is the exit signal's in clone's
  * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns().
+ * only, we set its clocks back to zero, then step into it with setns()
+ * (newer kernels would also move us in at execve(), older ones do not).
  */
 static void enter_new_time_namespace(void)
 {

@@ -20,7 +20,7 @@ teardown() {
 	run "$BIN" --help
 	assert_success
 	assert_line "usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
-	assert_line --partial "as $PROG of boxlab builds it"
+	assert_line "boxlab's $PROG: runs COMMAND in a container whose root is ROOTFS."
 	assert_line --regexp '^  -v, --verbose +narrate every kernel call'
 }
 
@@ -121,13 +121,13 @@ refuse_hostname_before_step3() {
 @test "exit status 127: a command not in the rootfs, named" {
 	capture "$BIN" run "$ROOTFS" /bin/no-such-command
 	assert_failure 127
-	assert_output "$PROG: cannot run \"/bin/no-such-command\": execvp failed: ENOENT; hint: there is no \"/bin/no-such-command\" inside ROOTFS \"$ROOTFS\" (paths are looked up in the container, not on the host)"
+	assert_output "$PROG: cannot run \"/bin/no-such-command\": execvp failed: ENOENT (No such file or directory); hint: there is no \"/bin/no-such-command\" inside ROOTFS \"$ROOTFS\" (paths are looked up in the container, not on the host)"
 }
 
 @test "exit status 127: a bare name not in the container's PATH" {
 	capture "$BIN" run "$ROOTFS" no-such-command
 	assert_failure 127
-	assert_output --partial "$PROG: cannot run \"no-such-command\": execvp failed: ENOENT; hint: no \"no-such-command\" in the container's PATH"
+	assert_output --partial "$PROG: cannot run \"no-such-command\": execvp failed: ENOENT (No such file or directory); hint: no \"no-such-command\" in the container's PATH"
 }
 
 @test "exit status 126: a file that cannot be executed" {

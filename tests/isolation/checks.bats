@@ -100,7 +100,7 @@ check_host_ipc_invisible() {
 	"$TOP/build/probe" msgq make "$key" >/dev/null
 	seen=$(container -- probe msgq get "$key")
 	"$TOP/build/probe" msgq rm "$key" >/dev/null
-	echo "the host's message queue $key, looked up inside: $seen (ok: found it)"
+	echo "the host's message queue $key, looked up inside: $seen (ok: it was found; ENOENT: it was not)"
 	[ "$seen" = ENOENT ]
 }
 
@@ -133,7 +133,7 @@ check_proc_sys_read_only() {
 	local seen
 	seen=$(container -- probe open-write /proc/sys/kernel/hostname)
 	echo "opening /proc/sys/kernel/hostname for writing: $seen"
-	[ "$seen" = EROFS ]
+	[ "$seen" = EROFS ] || [ "$seen" = EACCES ]
 }
 
 # --- the matrix rows, in the order the steps bring them ---

@@ -37,6 +37,10 @@ static void test_hints(void **state)
 	assert_non_null(strstr(hint_for("chroot(c->rootfs)", EPERM), "CAP_SYS_CHROOT"));
 	assert_non_null(strstr(hint_for("clone(fn, stack, flags, c)", EPERM), "CAP_SYS_ADMIN"));
 	assert_non_null(strstr(hint_for("unshare(CLONE_NEWTIME)", EINVAL), "5.6"));
+	/* A word in the call's text narrows a row to one file. */
+	assert_non_null(strstr(hint_for("write_file(\"/proc/self/timens_offsets\", ...)", EACCES),
+			       "before any process"));
+	assert_null(strstr(hint_for("write_file(\"/etc/x\", ...)", EACCES), "before any process"));
 	/* "*" rows catch what no call-specific row does. */
 	assert_non_null(strstr(hint_for("sethostname(n, l)", EACCES), "permission"));
 	assert_non_null(strstr(hint_for("chdir(\"/\")", ENOENT), "make rootfs"));
