@@ -13,6 +13,7 @@
 #include "kcall.h"
 #include "parse.h"
 #include "process.h"
+#include "sync.h"
 #include "syscalls.h"
 
 #endif

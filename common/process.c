@@ -131,6 +131,28 @@ void exec_command(const struct config *c)
 	explain_exec_failure(c, errno);
 }
 
+const char *in_proc(pid_t pid, const char *name)
+{
+	static char buf[4][64];
+	static unsigned int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, 64, "/proc/%d/%s", pid, name);
+	return p;
+}
+
+void stop_container(void *arg)
+{
+	pid_t *pid = arg;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
 const char *in_rootfs(const struct config *c, const char *path)
 {
 	/* A few at once, so one call can name two paths in the rootfs. */
@@ -140,6 +162,13 @@ const char *in_rootfs(const struct config *c, const char *path)
 
 	snprintf(p, PATH_MAX, "%s%s", c->rootfs, path);
 	return p;
+}
+
+int create_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, mode);
+
+	return fd < 0 ? -1 : close(fd);
 }
 
 int write_file(const char *path, const char *fmt, ...)
