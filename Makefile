@@ -69,13 +69,18 @@ $(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
 	@cp -a $(ROOTFS) $(TEST_ROOTFS)
 	@cp $(PROBE) $@
 
-build/unit-tests: tests/unit/test_common.c $(COMMON_SRC) $(COMMON_HDR)
+UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
+
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
 
-unit: build/unit-tests ## the cmocka tests of common/
+unit: $(UNIT_TESTS) ## the cmocka tests of common/
 	@mkdir -p build/tap
-	@set -o pipefail; CMOCKA_MESSAGE_OUTPUT=TAP build/unit-tests | tee build/tap/unit.tap
+	@status=0; for t in $(UNIT_TESTS); do \
+		CMOCKA_MESSAGE_OUTPUT=TAP $$t >build/tap/unit-$${t##*/}.tap || status=1; \
+		cat build/tap/unit-$${t##*/}.tap; \
+	done; exit $$status
 
 TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "hints.h"
@@ -234,6 +235,10 @@ void parse_command_line(struct config *c, int step, const char *prog,
 	if (r < 0)
 		die("%s", err);
 	boxlab_verbose = c->verbose;
+	c->rootless = geteuid() != 0;
+	if (c->rootless && c->userns_base != USERNS_BASE_DEFAULT)
+		die("--userns-base %ld: cannot be mapped without root: a rootless container can map only your own uid (%d)",
+		    c->userns_base, geteuid());
 
 	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);

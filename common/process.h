@@ -21,6 +21,16 @@ void *child_stack_top(void);
 void require_root(const struct config *c, const char *why);
 
 /*
+ * Why this machine refuses user namespaces to unprivileged users, read
+ * from the sysctls under sysctl_dir ("/proc/sys"), with the fix; NULL if
+ * nothing forbids them.  Pure, so it can be tested on a fake directory.
+ */
+const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size);
+
+/* Without root, die with the reason and the fix if user namespaces are off. */
+void require_user_namespaces(const struct config *c);
+
+/*
  * Wait for the container's first process, passing SIGINT, SIGTERM, SIGHUP
  * and SIGQUIT on to it.  Returns the status the runtime should exit with:
  * the command's own, or 128+N if signal N killed it.

@@ -167,8 +167,8 @@ static const char *const proc_masked[] = {
 /*
  * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
  * bind, to make it read-only (and a remount sets every flag anew, so it
- * repeats the ones /proc was mounted with).  Not every kernel has every entry; a missing
- * one needs no protection.
+ * repeats the ones /proc was mounted with).  Not every kernel has every
+ * entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {

@@ -48,7 +48,8 @@ static void set_hostname(const struct config *c)
  * that can be written only while no process is inside it.  So clone()
  * cannot make one (and its flag's bit is the exit signal's in clone's
  * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns().
+ * only, we set its clocks back to zero, then step into it with setns()
+ * (newer kernels would also move us in at execve(), older ones do not).
  */
 static void enter_new_time_namespace(void)
 {
@@ -174,8 +175,9 @@ static const char *const proc_masked[] = {
 
 /*
  * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
- * bind, to make it read-only.  Not every kernel has every entry; a missing
- * one needs no protection.
+ * bind, to make it read-only (and a remount sets every flag anew, so it
+ * repeats the ones /proc was mounted with).  Not every kernel has every
+ * entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {
@@ -187,7 +189,8 @@ static void protect_proc(const struct config *c)
 		if (access(path, F_OK) != 0)
 			continue;
 		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
-		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), "make %s read-only", proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		      "make %s read-only", proc_read_only[i]);
 	}
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
 		const char *path = in_rootfs(c, proc_masked[i]);
@@ -331,7 +334,7 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
-	c.rootless = geteuid() != 0;
+	require_user_namespaces(&c);
 	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	pid = start_container(&c);
 	on_die(stop_container, &pid);

@@ -81,8 +81,7 @@ check_hostname_change_stays_inside() {
 	# Run in a throwaway UTS namespace of the test's own, so that a step
 	# without one renames only that, never the real host.
 	host_before=$(hostname)
-	host_after=$(unshare --uts bash -c '"$1" run "$2" probe sethostname boxlab-probe >/dev/null; hostname' \
-		_ "$(container_bin)" "$ROOTFS")
+	host_after=$(unshare --uts bash -c 'container -- probe sethostname boxlab-probe >/dev/null; hostname')
 	echo "the host's name before: $host_before, after the container renamed itself: $host_after"
 	[ "$host_after" = "$host_before" ]
 }
@@ -134,6 +133,36 @@ check_proc_sys_read_only() {
 	seen=$(container -- probe open-write /proc/sys/kernel/hostname)
 	echo "opening /proc/sys/kernel/hostname for writing: $seen"
 	[ "$seen" = EROFS ] || [ "$seen" = EACCES ]
+}
+
+check_root_is_nobody_outside() {
+	local inside outside
+	start_container -- /bin/sh -c 'id -u; echo ready; exec sleep 30'
+	inside=$(head -n 1 "$TEST_TMP/background.out")
+	outside=$(awk '/^Uid:/ { print $3 }' "/proc/$CHILD_PID/status")
+	kill -KILL "$CHILD_PID"
+	wait "$RUNTIME_PID" || true
+	echo "the container's uid inside: $inside; the same process's uid on the host: $outside"
+	[ "$inside" = 0 ] && [ "$outside" != 0 ]
+}
+
+check_files_belong_to_mapped_id() {
+	local owner
+	start_container -- /bin/sh -c 'echo made inside >/tmp/made-inside; echo ready; exec sleep 30'
+	owner=$(stat -c %u "/proc/$CHILD_PID/root/tmp/made-inside")
+	kill -KILL "$CHILD_PID"
+	wait "$RUNTIME_PID" || true
+	# Before step 04 the container's /tmp is the rootfs's own.
+	rm -f "$ROOTFS/tmp/made-inside"
+	echo "a file the container's root made in /tmp belongs on the host to uid $owner"
+	[ "$owner" != 0 ]
+}
+
+check_mknod_refused() {
+	local seen
+	seen=$(container -- probe mknod /tmp/probe-null)
+	echo "mknod of /dev/null's device (1:3) in /tmp: $seen"
+	[ "$seen" = EPERM ]
 }
 
 # --- the matrix rows, in the order the steps bring them ---
@@ -188,4 +217,16 @@ check_proc_sys_read_only() {
 
 @test "/proc/sys is read-only (from step 04)" {
 	holds_from 4 check_proc_sys_read_only
+}
+
+@test "root inside is an unprivileged uid outside (from step 05)" {
+	holds_from 5 check_root_is_nobody_outside
+}
+
+@test "files made inside belong to the mapped uid (from step 05)" {
+	holds_from 5 check_files_belong_to_mapped_id
+}
+
+@test "mknod of a device is refused (from step 05)" {
+	holds_from 5 check_mknod_refused
 }

@@ -173,6 +173,15 @@ static int cmd_size(const char *path)
 	return 0;
 }
 
+/* Create a device node (1:3, what /dev/null is) at PATH, then remove it. */
+static int cmd_mknod(const char *path)
+{
+	if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) < 0)
+		return answer(0);
+	unlink(path);
+	return answer(1);
+}
+
 /* Leave a child behind that sleeps for a while: does it outlive us? */
 static int cmd_orphan(void)
 {
@@ -207,7 +216,8 @@ static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
 	      "       | boottime | mount-tmpfs DIR SOURCE | pids | stat PATH\n"
-	      "       | open-write PATH | size PATH | orphan | hostname | sethostname NAME\n",
+	      "       | open-write PATH | size PATH | mknod PATH | orphan\n"
+	      "       | hostname | sethostname NAME\n",
 	      stderr);
 	return 2;
 }
@@ -236,6 +246,8 @@ int main(int argc, char **argv)
 		return cmd_open_write(argv[2]);
 	if (strcmp(cmd, "size") == 0 && argc == 3)
 		return cmd_size(argv[2]);
+	if (strcmp(cmd, "mknod") == 0 && argc == 3)
+		return cmd_mknod(argv[2]);
 	if (strcmp(cmd, "orphan") == 0 && argc == 2)
 		return cmd_orphan();
 	if (strcmp(cmd, "hostname") == 0 && argc == 2)
