@@ -24,7 +24,7 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps rootfs shell test unit matrix check cli diff doctor asan clean
+.PHONY: all help deps rootfs shell test unit matrix matrix-rootless check cli diff doctor asan clean
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -93,6 +93,13 @@ check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
 	@tests/require-root.sh "make check STEP=$(STEP)"
 	@tests/run-step.sh $(STEP)
 
+# Rootless: every check of the steps that need no root (05 on), run as nobody.
+ROOTLESS_STEPS := $(filter-out step01-% step02-% step03-% step04-%,$(STEPS))
+
+matrix-rootless: $(TEST_INPUTS) ## the matrix of steps 05 on, run as an unprivileged user
+	@tests/require-root.sh "make matrix-rootless"
+	@ROOTLESS=1 tests/matrix.sh $(ROOTLESS_STEPS)
+
 cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
 	@tests/require-root.sh "make cli"
 	@tests/cli.sh $(STEPS)
@@ -107,6 +114,7 @@ test: ## install what is missing, build, and run every test
 	$(MAKE) --no-print-directory unit || status=1; \
 	$(MAKE) --no-print-directory cli || status=1; \
 	$(MAKE) --no-print-directory matrix || status=1; \
+	$(MAKE) --no-print-directory matrix-rootless || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory cli || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \
 	tests/summary.sh; exit $$status

@@ -108,6 +108,10 @@ static int set_option(struct config *c, const struct option_info *o,
 		if (!valid_hostname(value))
 			return fail(err, errlen, "--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes", value);
 		c->hostname = value;
+	} else if (strcmp(o->name, "net") == 0) {
+		if (strcmp(value, "none") != 0 && strcmp(value, "veth") != 0)
+			return fail(err, errlen, "--net \"%s\": unknown mode: use none (loopback only) or veth", value);
+		c->net_veth = strcmp(value, "veth") == 0;
 	} else if (strcmp(o->name, "userns-base") == 0) {
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
@@ -236,6 +240,8 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		die("%s", err);
 	boxlab_verbose = c->verbose;
 	c->rootless = geteuid() != 0;
+	if (c->rootless && c->net_veth)
+		die("--net veth needs root: the host end of a veth is a host interface (CAP_NET_ADMIN on the host); rootless, use --net none, loopback only");
 	if (c->rootless && c->userns_base != USERNS_BASE_DEFAULT)
 		die("--userns-base %ld: cannot be mapped without root: a rootless container can map only your own uid (%d)",
 		    c->userns_base, geteuid());
@@ -252,4 +258,6 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		die("cannot pick a container id: getrandom failed");
 	snprintf(c->id, sizeof(c->id), "%02x%02x%02x%02x",
 		 bytes[0], bytes[1], bytes[2], bytes[3]);
+	/* Host-side links start with "bx", so a leftover is easy to spot. */
+	snprintf(c->host_link, sizeof(c->host_link), "bx%.8s", c->id);
 }

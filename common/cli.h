@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "subnet.h"
+
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
 	int step;		/* this program's step number, 1..8 */
@@ -23,6 +25,10 @@ struct config {
 	long userns_base;	/* --userns-base: host id of container root (step 05) */
 	int sync[2];		/* the parent/child handshake (step 05) */
 	int rootless;		/* run without root: only our own ids map (step 05) */
+	int net_veth;		/* --net veth, not none (step 06) */
+	char host_link[16];	/* the host end of the veth: "bx" + id (step 06) */
+	struct subnet subnet;	/* the veth's two addresses (step 06) */
+	pid_t pid;		/* the container's first process, until reaped */
 };
 
 /* Container ids 0..65535 map to userns_base..userns_base+65535 (step 05). */

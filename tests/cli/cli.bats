@@ -193,3 +193,68 @@ refuse_hostname_before_step3() {
 	assert_line --regexp "^$PROG: start the container's first process: clone\(container_main, child_stack_top\(\), flags, c\) = [0-9]+$"
 	assert_line "$PROG: the container exited with status 0"
 }
+
+@test "--net: an unknown mode is named" {
+	run "$BIN" run --net bridge "$ROOTFS" true
+	assert_failure 125
+	if [ "$STEP" -lt 6 ]; then
+		assert_output "$PROG: --net arrives in step 06 (step06-net-ns); this is step 0$STEP"
+		return
+	fi
+	assert_output "$PROG: --net \"bridge\": unknown mode: use none (loopback only) or veth"
+}
+
+@test "--net veth without root says why and what works" {
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run --net veth "$ROOTFS" true
+	assert_failure 125
+	[ "$STEP" -ge 6 ] || return 0
+	assert_output "$PROG: --net veth needs root: the host end of a veth is a host interface (CAP_NET_ADMIN on the host); rootless, use --net none, loopback only"
+}
+
+@test "--net veth: a killed container leaves no link behind" {
+	local out=$TEST_TMP/out pid child
+	if [ "$STEP" -lt 6 ]; then
+		run "$BIN" run --net veth "$ROOTFS" true
+		assert_failure 125
+		return
+	fi
+	"$BIN" run --net veth "$ROOTFS" /bin/sh -c 'echo ready; exec sleep 30' >"$out" &
+	pid=$!
+	wait_for_line ready "$out" "$pid"
+	child=$(pgrep -P "$pid" -x sleep)
+	kill -KILL "$child"
+	wait_status "$pid"
+	assert_equal "$status" 137
+	# teardown checks that no bx link and no subnet claim is left
+}
+
+@test "--net veth: 20 containers at once get distinct addresses and links" {
+	local i pids=() failed=0
+	if [ "$STEP" -lt 6 ]; then
+		run "$BIN" run --net veth "$ROOTFS" true
+		assert_failure 125
+		return
+	fi
+	# Each one says its address, then waits at a gate (a file the test
+	# makes in the rootfs) so that all 20 hold their links at once.
+	for i in $(seq 20); do
+		"$BIN" run -v --net veth "$ROOTFS" /bin/sh -c \
+			'ip -o -4 addr show eth0 | awk "{ print \$4 }"; echo ready
+			 while [ ! -e /gate ]; do sleep 0.1; done
+			 ping -c 1 -W 5 "$(ip route | awk "/default/ { print \$3 }")" >/dev/null && echo reached-host-end' \
+			>"$TEST_TMP/c$i" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 20); do
+		wait_for_line ready "$TEST_TMP/c$i" "${pids[$((i - 1))]}" || failed=1
+	done
+	touch "$ROOTFS/gate"
+	for i in "${pids[@]}"; do
+		wait "$i" || failed=1
+	done
+	rm -f "$ROOTFS/gate"
+	assert_equal "$failed" 0
+	assert_equal "$(cat "$TEST_TMP"/c* | grep -E '^10\.200\.' | sort -u | wc -l)" 20
+	assert_equal "$(cat "$TEST_TMP"/c* | grep -o 'make a veth pair: bx[0-9a-f]*' | sort -u | wc -l)" 20
+	assert_equal "$(cat "$TEST_TMP"/c* | grep -c '^reached-host-end$')" 20
+}

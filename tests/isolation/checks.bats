@@ -165,10 +165,69 @@ check_mknod_refused() {
 	[ "$seen" = EPERM ]
 }
 
+check_loopback_works() {
+	local seen
+	seen=$(container -- probe loopback)
+	echo "a connection to 127.0.0.1 inside: $seen"
+	[ "$seen" = ok ]
+}
+
+check_host_interfaces_invisible() {
+	local seen
+	seen=$(container -- probe ifaces)
+	echo "interfaces inside: $seen; on the host: $("$TOP/build/probe" ifaces)"
+	[ "$seen" = lo ]
+}
+
+check_host_loopback_unreachable() {
+	local port=$((20000 + RANDOM % 20000)) listener seen
+	"$TOP/build/probe" listen 127.0.0.1 "$port" >"$TEST_TMP/listener" &
+	listener=$!
+	wait_for_line ready "$TEST_TMP/listener" "$listener"
+	seen=$(container -- probe connect 127.0.0.1 "$port")
+	kill "$listener" 2>/dev/null || true
+	wait "$listener" || true
+	echo "connecting from inside to a server on the host's 127.0.0.1:$port: $seen"
+	[ "$seen" = ECONNREFUSED ]
+}
+
+check_host_reaches_container() {
+	local port=$((20000 + RANDOM % 20000)) addr seen
+	start_container --net veth -- probe serve "$port" || return 1
+	addr=$(sed -n 's/^ready //p' "$TEST_TMP/background.out")
+	seen=$("$TOP/build/probe" connect "$addr" "$port")
+	wait "$RUNTIME_PID" || true
+	echo "from the host to the container's $addr:$port: $seen"
+	[ "$seen" = ok ]
+}
+
+check_container_reaches_host_end() {
+	local port=$((20000 + RANDOM % 20000)) out=$TEST_TMP/container.out link addr seen said pid
+	runtime run -v --net veth "$ROOTFS" probe connect-gateway "$port" >"$out" 2>&1 &
+	pid=$!
+	wait_for_line ".*make a veth pair: bx[0-9a-f]+ on the host.*" "$out" "$pid" || { wait "$pid"; return 1; }
+	link=$(sed -n 's/.*make a veth pair: \(bx[0-9a-f]*\) on the host.*/\1/p' "$out")
+	for _ in $(seq 50); do
+		addr=$(ip -o -4 addr show dev "$link" 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }')
+		[ -n "$addr" ] && break
+		sleep 0.1
+	done
+	seen=$("$TOP/build/probe" listen "$addr" "$port")
+	wait "$pid" || true
+	# The probe's answer, among the runtime's narration.
+	said=$(grep -xE 'ok|E[A-Z0-9]+' "$out" | tail -n 1)
+	echo "a listener on the host end $link ($addr:$port) heard: $(echo $seen); the container said: ${said:-nothing}"
+	[ "$said" = ok ]
+}
+
 # --- the matrix rows, in the order the steps bring them ---
 
 @test "own root filesystem (from step 01)" {
 	holds_from 1 check_own_root
+}
+
+@test "loopback works inside (from step 01)" {
+	holds_from 1 check_loopback_works
 }
 
 @test "the command is PID 1 (from step 02)" {
@@ -229,4 +288,20 @@ check_mknod_refused() {
 
 @test "mknod of a device is refused (from step 05)" {
 	holds_from 5 check_mknod_refused
+}
+
+@test "host interfaces invisible (from step 06)" {
+	holds_from 6 check_host_interfaces_invisible
+}
+
+@test "the host's 127.0.0.1 is out of reach (from step 06)" {
+	holds_from 6 check_host_loopback_unreachable
+}
+
+@test "--net veth: the host reaches the container (from step 06)" {
+	holds_from 6 check_host_reaches_container
+}
+
+@test "--net veth: the container reaches the host end (from step 06)" {
+	holds_from 6 check_container_reaches_host_end
 }

@@ -79,11 +79,17 @@ container() {
 export -f set_runtime_cmd runtime container container_bin step_dir
 export ROOTLESS_UID TOP ROOTFS
 
-# wait_for_line TEXT FILE: until FILE has the line, for at most 10 s.
+# wait_for_line REGEX FILE [PID]: until a line of FILE matches REGEX, for
+# at most 10 s, or until process PID (the writer) is gone.
 wait_for_line() {
 	local i
 	for i in $(seq 100); do
-		grep -qx "$1" "$2" 2>/dev/null && return 0
+		grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
+		if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+			grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
+			echo "the process writing $2 ended without \"$1\": $(cat "$2")" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 	echo "no \"$1\" in $2 after 10 s" >&2
@@ -110,8 +116,8 @@ start_container() {
 	set_runtime_cmd
 	"${RUNTIME_CMD[@]}" run "${opts[@]}" "$ROOTFS" "$@" >"$out" 2>&1 &
 	RUNTIME_PID=$!
-	wait_for_line ready "$out"
-	CHILD_PID=$(pgrep -P "$RUNTIME_PID" -x sleep)
+	wait_for_line "ready.*" "$out" "$RUNTIME_PID" || return 1
+	CHILD_PID=$(pgrep -P "$RUNTIME_PID" -x sleep || true)
 }
 
 # The sanitizers report on stderr and exit non-zero; nothing must hide that.
@@ -133,6 +139,9 @@ host_state() {
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
+	# Host ends of veths, and the runtime's notes of which /30 is whose.
+	ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^bx/ { print "link:", $2 }'
+	ls /run/boxlab/subnets 2>/dev/null | sed 's/^/subnet claim: /'
 	return 0
 }
 
