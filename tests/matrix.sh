@@ -11,8 +11,12 @@ cd "$(dirname "$0")/.."
 out=build/tap
 mkdir -p "$out"
 build=${BUILD:-plain}
-[ "${ROOTLESS:-}" = 1 ] && build="$build, rootless"
-tag=${build//, /-}
+label="$build build"
+tag=$build
+if [ "${ROOTLESS:-}" = 1 ]; then
+	label="$label, rootless: as uid 65534"
+	tag=$build-rootless
+fi
 
 steps=()
 for dir in "$@"; do
@@ -31,7 +35,7 @@ mapfile -t rows < <(sed -n 's/^\(not \)\{0,1\}ok [0-9]* \(.*\) (from step \([0-9
 	"$out/matrix-$tag-step${steps[0]}.tap")
 
 width=48
-printf '\nisolation matrix (%s build)\n' "$build"
+printf '\nisolation matrix (%s)\n' "$label"
 printf "%-${width}s" ""
 for n in "${steps[@]}"; do printf '%6s' "$n"; done
 printf '\n'
@@ -46,6 +50,7 @@ for row in "${rows[@]}"; do
 		expected=no
 		[ "$((10#$n))" -ge "$((10#$first))" ] && expected=yes
 		case "$line" in
+		*"# skip"*) mark=skip ;;
 		ok*) [ $expected = yes ] && mark=yes || mark=- ;;
 		"not ok"*) [ $expected = yes ] && mark=NO! || mark=YES!; bad=1 ;;
 		*) mark='??'; bad=1 ;;
@@ -55,6 +60,7 @@ for row in "${rows[@]}"; do
 	printf '\n'
 done
 printf '\nyes: holds   -: does not hold yet, as it should not   NO!/YES!: unexpected\n'
+grep -h '# skip' "$out"/matrix-"$tag"-step*.tap 2>/dev/null | sed 's/.*# skip/skip:/' | sort -u
 
 if [ $bad -ne 0 ]; then
 	printf '\nWhat the unexpected cells saw:\n'
