@@ -30,6 +30,16 @@ holds_from() {
 
 # --- the checks: each returns 0 when the property holds ---
 
+# probe_answers WHAT EXPECTED ARGS...: ask the probe inside a container,
+# say what it answered, and hold if that is EXPECTED.
+probe_answers() {
+	local what=$1 expected=$2 seen
+	shift 2
+	seen=$(container -- probe "$@")
+	echo "$what: $seen"
+	[ "$seen" = "$expected" ]
+}
+
 check_own_root() {
 	local seen
 	seen=$(container -- probe stat /etc/boxlab-rootfs)
@@ -46,10 +56,7 @@ check_no_escape() {
 }
 
 check_pid1() {
-	local pid
-	pid=$(container -- probe pid)
-	echo "the command's pid inside: $pid"
-	[ "$pid" = 1 ]
+	probe_answers "the command's pid inside" 1 pid
 }
 
 check_nothing_outlives() {
@@ -63,17 +70,11 @@ check_nothing_outlives() {
 }
 
 check_host_pids_unreachable() {
-	local seen
-	seen=$(container -- probe kill0 $$)
-	echo "kill(host pid $$, 0) from inside: $seen"
-	[ "$seen" = ESRCH ]
+	probe_answers "kill(host pid $$, 0) from inside" ESRCH kill0 $$
 }
 
 check_proc_shows_container() {
-	local seen
-	seen=$(container -- probe pids)
-	echo "/proc inside lists: $seen"
-	[ "$seen" = 1 ]
+	probe_answers "/proc inside lists" 1 pids
 }
 
 check_hostname_change_stays_inside() {
@@ -122,10 +123,7 @@ check_mounts_stay_inside() {
 }
 
 check_dev_null() {
-	local seen
-	seen=$(container -- probe stat /dev/null)
-	echo "/dev/null inside: $seen"
-	[ "$seen" = "char 1:3" ]
+	probe_answers "/dev/null inside" "char 1:3" stat /dev/null
 }
 
 check_proc_sys_read_only() {
@@ -159,24 +157,16 @@ check_files_belong_to_mapped_id() {
 }
 
 check_mknod_refused() {
-	local seen
-	seen=$(container -- probe mknod /tmp/probe-null)
-	echo "mknod of /dev/null's device (1:3) in /tmp: $seen"
-	[ "$seen" = EPERM ]
+	probe_answers "mknod of /dev/null's device (1:3) in /tmp" EPERM mknod /tmp/probe-null
 }
 
 check_loopback_works() {
-	local seen
-	seen=$(container -- probe loopback)
-	echo "a connection to 127.0.0.1 inside: $seen"
-	[ "$seen" = ok ]
+	probe_answers "a connection to 127.0.0.1 inside" ok loopback
 }
 
 check_host_interfaces_invisible() {
-	local seen
-	seen=$(container -- probe ifaces)
-	echo "interfaces inside: $seen; on the host: $("$TOP/build/probe" ifaces)"
-	[ "$seen" = lo ]
+	echo "interfaces on the host: $("$TOP/build/probe" ifaces)"
+	probe_answers "interfaces inside" lo ifaces
 }
 
 check_host_loopback_unreachable() {
