@@ -258,3 +258,12 @@ refuse_hostname_before_step3() {
 	assert_equal "$(cat "$TEST_TMP"/c* | grep -o 'make a veth pair: bx[0-9a-f]*' | sort -u | wc -l)" 20
 	assert_equal "$(cat "$TEST_TMP"/c* | grep -c '^reached-host-end$')" 20
 }
+
+@test "the container's root can write its rootfs and its /tmp" {
+	# From step 05 on, container root is not host root: the rootfs, owned
+	# by host root, is writable only through the id-mapped mount.
+	run "$BIN" run "$ROOTFS" /bin/sh -c \
+		'echo x >/written-inside && rm /written-inside && echo y >/tmp/t && cat /tmp/t && rm /tmp/t'
+	assert_success
+	assert_output y
+}

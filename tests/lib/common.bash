@@ -134,12 +134,13 @@ host_state() {
 	awk -v r="$ROOTFS" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
 	for pid in /proc/[0-9]*; do
 		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
-			echo "process in the rootfs: ${pid#/proc/} $(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)"
-		case "$(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)" in
+			echo "process in the rootfs: ${pid#/proc/} $({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)"
+		case "$({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)" in
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
-	# Host ends of veths, and the runtime's notes of which /30 is whose.
+	# Host ends of veths, and the runtime's notes of which /30 is whose
+	# (containers run by hand with --net veth during the tests show here too).
 	ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^bx/ { print "link:", $2 }'
 	ls /run/boxlab/subnets 2>/dev/null | sed 's/^/subnet claim: /'
 	return 0
