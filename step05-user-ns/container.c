@@ -277,9 +277,10 @@ static pid_t start_container(struct config *c)
 }
 
 /*
- * Sync 1, the parent's side: map the child's ids.  A map can be written
- * once, only from outside the namespace, and only for ids the writer has:
- * root may map any range; anybody else only their own uid and gid.
+ * Sync 1, the parent's side: map the child's ids.  A map is written once,
+ * by a process that holds the ids it maps in the namespace outside: root
+ * may map any range; anybody else only their own uid and gid.  So the
+ * parent writes it, from outside, where those ids are.
  */
 static void write_id_maps(const struct config *c, pid_t pid)
 {
