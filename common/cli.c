@@ -243,7 +243,7 @@ void parse_command_line(struct config *c, int step, const char *prog,
 	if (c->rootless && c->net_veth)
 		die("--net veth needs root: the host end of a veth is a host interface (CAP_NET_ADMIN on the host); rootless, use --net none, loopback only");
 	if (c->rootless && c->userns_base != USERNS_BASE_DEFAULT)
-		die("--userns-base %ld: cannot be mapped without root: a rootless container can map only your own uid (%d)",
+		die("--userns-base \"%ld\": cannot be mapped without root: a rootless container can map only your own uid (%d)",
 		    c->userns_base, geteuid());
 
 	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)

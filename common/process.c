@@ -66,7 +66,7 @@ const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size)
 	 * takes every capability away inside it, so the first mount fails.
 	 */
 	else if (read_sysctl(sysctl_dir, "kernel/apparmor_restrict_unprivileged_userns") == 1)
-		snprintf(buf, size, "AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' explains)");
+		snprintf(buf, size, "AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)");
 	else
 		return NULL;
 	return buf;

@@ -39,7 +39,7 @@ int sync_send(int sock, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-int sync_recv(int sock)
+int sync_recv(int sock, int *fd)
 {
 	char byte;
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
@@ -53,8 +53,8 @@ int sync_recv(int sock)
 	};
 	struct cmsghdr *cmsg;
 	ssize_t n;
-	int fd = -2;
 
+	*fd = -1;
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -66,6 +66,6 @@ int sync_recv(int sock)
 	}
 	cmsg = CMSG_FIRSTHDR(&msg);
 	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-	return fd;
+		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	return 0;
 }

@@ -20,10 +20,10 @@ int sync_pair(int fds[2]);
 int sync_send(int sock, int fd);
 
 /*
- * Wait for one sync message.  Returns the attached fd, or -2 when none
- * came with it; -1 with errno set on failure (EPIPE: the other side died
+ * Wait for one sync message; *fd gets the descriptor that came with it,
+ * or -1.  Returns 0, or -1 with errno set (EPIPE: the other side died
  * before saying anything).
  */
-int sync_recv(int sock);
+int sync_recv(int sock, int *fd);
 
 #endif

@@ -224,7 +224,7 @@ static int wait_for_id_maps(struct config *c)
 	int idmapped;
 
 	close(c->sync[SYNC_PARENT]);
-	idmapped = (int)KCALL(sync_recv(c->sync[SYNC_CHILD]), "sync 1: wait for the parent to map our ids");
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
 	/*
 	 * Writing the maps did not change our ids: we still run as the host
 	 * ids we were cloned with.  Take the container's root ids, and drop
@@ -240,7 +240,7 @@ static int wait_for_id_maps(struct config *c)
 	 * files to host root: we need them (timens_offsets), so take them back.
 	 */
 	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
-	return idmapped == -2 ? -1 : idmapped;
+	return idmapped;
 }
 
 /* The child: set up the container from inside, then become COMMAND. */
@@ -307,8 +307,9 @@ static void write_id_maps(const struct config *c, pid_t pid)
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
  * map: owner 0 on disk reads as container root, and what the container
- * writes is stored as 0 again.  Only host root may make one; rootless, the
- * rootfs is seen with its real owners (your own files are root's inside).
+ * writes is stored as 0 again.  Only host root may make one; rootless, or
+ * on a filesystem that cannot be id-mapped, the rootfs is seen with its
+ * real owners (your own files are root's inside; host root's, nobody's).
  */
 static int idmap_rootfs(const struct config *c, pid_t pid)
 {
@@ -322,8 +323,12 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
-	KCALL(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-	      "show the copy through the container's id map");
+	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
+	if (KCALL_TOLERATED(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+			    "show the copy through the container's id map") < 0) {
+		close(tree);
+		tree = -1;
+	}
 	close(userns);
 	return tree;
 }

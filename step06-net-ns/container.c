@@ -218,7 +218,7 @@ static int wait_for_id_maps(struct config *c)
 	int idmapped;
 
 	close(c->sync[SYNC_PARENT]);
-	idmapped = (int)KCALL(sync_recv(c->sync[SYNC_CHILD]), "sync 1: wait for the parent to map our ids");
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
 	/*
 	 * Writing the maps did not change our ids: we still run as the host
 	 * ids we were cloned with.  Take the container's root ids, and drop
@@ -234,7 +234,14 @@ static int wait_for_id_maps(struct config *c)
 	 * files to host root: we need them (timens_offsets), so take them back.
 	 */
 	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
-	return idmapped == -2 ? -1 : idmapped;
+	/*
+	 * The /30 is claimed in the runtime's name: should the runtime die,
+	 * the container must too, or its claim would look free while its
+	 * link still holds the addresses.  (Asked after setresuid(): changing
+	 * ids clears it.)
+	 */
+	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
+	return idmapped;
 }
 
 /*
@@ -323,8 +330,9 @@ static void write_id_maps(const struct config *c, pid_t pid)
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
  * map: owner 0 on disk reads as container root, and what the container
- * writes is stored as 0 again.  Only host root may make one; rootless, the
- * rootfs is seen with its real owners (your own files are root's inside).
+ * writes is stored as 0 again.  Only host root may make one; rootless, or
+ * on a filesystem that cannot be id-mapped, the rootfs is seen with its
+ * real owners (your own files are root's inside; host root's, nobody's).
  */
 static int idmap_rootfs(const struct config *c, pid_t pid)
 {
@@ -338,8 +346,12 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
-	KCALL(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-	      "show the copy through the container's id map");
+	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
+	if (KCALL_TOLERATED(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+			    "show the copy through the container's id map") < 0) {
+		close(tree);
+		tree = -1;
+	}
 	close(userns);
 	return tree;
 }
@@ -353,8 +365,11 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
  */
 static void claim_subnet(struct config *c)
 {
-	if (c->net_veth)
-		KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
+	if (!c->net_veth)
+		return;
+	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
+	narrate("the container's /30: %s on the host's end, %s on its own",
+		c->subnet.host, c->subnet.container);
 }
 
 static void connect_veth(const struct config *c, pid_t pid)
@@ -387,11 +402,17 @@ static void clean_up(void *arg)
 	if (!c->net_veth || c->subnet.owner == 0)
 		return;
 	nl = nl_open();
-	if (nl >= 0 && nl_link_delete(nl, c->host_link) < 0 && errno != ENODEV)
-		warn("cannot delete %s: nl_link_delete failed: %s", c->host_link, errno_name(errno));
+	if (nl >= 0 && nl_link_delete(nl, c->host_link) == 0)
+		narrate("deleted %s, the host's end of the veth", c->host_link);
+	else if (errno == ENODEV)
+		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
+	else
+		warn("cannot delete %s: nl_link_delete failed: %s (%s), ignoring",
+		     c->host_link, errno_name(errno), strerror(errno));
 	if (nl >= 0)
 		close(nl);
 	subnet_release(SUBNET_DIR, &c->subnet);
+	narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 	c->subnet.owner = 0;
 }
 
@@ -410,7 +431,7 @@ int main(int argc, char **argv)
 	write_id_maps(&c, c.pid);
 	idmapped = idmap_rootfs(&c, c.pid);
 	connect_veth(&c, c.pid);
-	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped");
+	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped (and eth0 is in)");
 	if (idmapped >= 0)
 		close(idmapped);
 	status = wait_for_container(&c, c.pid);

@@ -133,7 +133,7 @@ refuse_hostname_before_step3() {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run --userns-base 200000 "$ROOTFS" true
 	[ "$STEP" -ge 5 ] || { assert_failure 125; return; }
 	assert_failure 125
-	assert_output "$PROG: --userns-base 200000: cannot be mapped without root: a rootless container can map only your own uid (65534)"
+	assert_output "$PROG: --userns-base \"200000\": cannot be mapped without root: a rootless container can map only your own uid (65534)"
 }
 
 @test "--userns-base moves container root on the host" {

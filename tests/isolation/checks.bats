@@ -210,6 +210,21 @@ check_container_reaches_host_end() {
 	[ "$said" = ok ]
 }
 
+check_dies_with_runtime() {
+	local left
+	start_container -- /bin/sh -c 'echo ready; exec sleep 30' || return 1
+	kill -KILL "$RUNTIME_PID"
+	wait "$RUNTIME_PID" 2>/dev/null || true
+	sleep 0.2
+	left=$(host_state | sed -n 's/^process in the rootfs: \([0-9]*\).*/\1/p')
+	# Before step 06 the orphan lives on, and before step 04 so does the
+	# /proc its dead runtime mounted: take both away.
+	for pid in $left; do kill -KILL "$pid"; done
+	umount "$ROOTFS/proc" 2>/dev/null || true
+	echo "after the runtime was killed, still running in the container: ${left:-nothing}"
+	[ -z "$left" ]
+}
+
 # --- the matrix rows, in the order the steps bring them ---
 
 @test "own root filesystem (from step 01)" {
@@ -278,6 +293,10 @@ check_container_reaches_host_end() {
 
 @test "mknod of a device is refused (from step 05)" {
 	holds_from 5 check_mknod_refused
+}
+
+@test "a killed runtime takes its container along (from step 06)" {
+	holds_from 6 check_dies_with_runtime
 }
 
 @test "host interfaces invisible (from step 06)" {
