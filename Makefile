@@ -24,7 +24,7 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps rootfs shell test unit matrix check cli diff doctor asan clean
+.PHONY: all help deps rootfs shell test unit matrix matrix-rootless check cli diff doctor asan clean
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -69,13 +69,18 @@ $(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
 	@cp -a $(ROOTFS) $(TEST_ROOTFS)
 	@cp $(PROBE) $@
 
-build/unit-tests: tests/unit/test_common.c $(COMMON_SRC) $(COMMON_HDR)
+UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
+
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
 
-unit: build/unit-tests ## the cmocka tests of common/
+unit: $(UNIT_TESTS) ## the cmocka tests of common/
 	@mkdir -p build/tap
-	@set -o pipefail; CMOCKA_MESSAGE_OUTPUT=TAP build/unit-tests | tee build/tap/unit.tap
+	@status=0; for t in $(UNIT_TESTS); do \
+		CMOCKA_MESSAGE_OUTPUT=TAP $$t >build/tap/unit-$${t##*/}.tap || status=1; \
+		cat build/tap/unit-$${t##*/}.tap; \
+	done; exit $$status
 
 TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe
 
@@ -87,6 +92,13 @@ check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
 	@test -n "$(STEP)" || { echo "usage: make check STEP=N (1-$(words $(STEPS)))"; exit 2; }
 	@tests/require-root.sh "make check STEP=$(STEP)"
 	@tests/run-step.sh $(STEP)
+
+# Rootless: every check of the steps that need no root (05 on), run as nobody.
+ROOTLESS_STEPS := $(filter-out step01-% step02-% step03-% step04-%,$(STEPS))
+
+matrix-rootless: $(TEST_INPUTS) ## the matrix of steps 05 on, run as an unprivileged user
+	@tests/require-root.sh "make matrix-rootless"
+	@ROOTLESS=1 tests/matrix.sh $(ROOTLESS_STEPS)
 
 cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
 	@tests/require-root.sh "make cli"
@@ -102,6 +114,7 @@ test: ## install what is missing, build, and run every test
 	$(MAKE) --no-print-directory unit || status=1; \
 	$(MAKE) --no-print-directory cli || status=1; \
 	$(MAKE) --no-print-directory matrix || status=1; \
+	$(MAKE) --no-print-directory matrix-rootless || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory cli || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \
 	tests/summary.sh; exit $$status

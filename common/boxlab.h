@@ -11,8 +11,11 @@
 #include "cli.h"
 #include "hints.h"
 #include "kcall.h"
+#include "netlink.h"
 #include "parse.h"
 #include "process.h"
+#include "subnet.h"
+#include "sync.h"
 #include "syscalls.h"
 
 #endif

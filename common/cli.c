@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "hints.h"
@@ -41,6 +42,7 @@ static const struct option_info options[] = {
 	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr" },
 	{ "help", 'h', 1, NULL, "show this help" },
 	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)" },
+	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)" },
 	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth" },
 	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)" },
 	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5" },
@@ -106,6 +108,16 @@ static int set_option(struct config *c, const struct option_info *o,
 		if (!valid_hostname(value))
 			return fail(err, errlen, "--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes", value);
 		c->hostname = value;
+	} else if (strcmp(o->name, "net") == 0) {
+		if (strcmp(value, "none") != 0 && strcmp(value, "veth") != 0)
+			return fail(err, errlen, "--net \"%s\": unknown mode: use none (loopback only) or veth", value);
+		c->net_veth = strcmp(value, "veth") == 0;
+	} else if (strcmp(o->name, "userns-base") == 0) {
+		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
+		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
+		if (c->userns_base < 0)
+			return fail(err, errlen, "--userns-base \"%s\": cannot be mapped: use a host id from 1 to %ld, so that all %d container ids fit below 4294967295",
+				    value, 4294967294L - USERNS_SIZE + 1, USERNS_SIZE);
 	}
 	return 0;
 }
@@ -117,6 +129,8 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 
 	memset(c, 0, sizeof(*c));
 	c->step = step;
+	c->userns_base = USERNS_BASE_DEFAULT;
+	c->sync[0] = c->sync[1] = -1;
 	if (argc < 2)
 		return fail(err, errlen, "missing the command \"run\" (try --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -225,6 +239,12 @@ void parse_command_line(struct config *c, int step, const char *prog,
 	if (r < 0)
 		die("%s", err);
 	boxlab_verbose = c->verbose;
+	c->rootless = geteuid() != 0;
+	if (c->rootless && c->net_veth)
+		die("--net veth needs root: the host end of a veth is a host interface (CAP_NET_ADMIN on the host); rootless, use --net none, loopback only");
+	if (c->rootless && c->userns_base != USERNS_BASE_DEFAULT)
+		die("--userns-base \"%ld\": cannot be mapped without root: a rootless container can map only your own uid (%d)",
+		    c->userns_base, geteuid());
 
 	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
@@ -238,4 +258,6 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		die("cannot pick a container id: getrandom failed");
 	snprintf(c->id, sizeof(c->id), "%02x%02x%02x%02x",
 		 bytes[0], bytes[1], bytes[2], bytes[3]);
+	/* Host-side links start with "bx", so a leftover is easy to spot. */
+	snprintf(c->host_link, sizeof(c->host_link), "bx%.8s", c->id);
 }

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "subnet.h"
+
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
 	int step;		/* this program's step number, 1..8 */
@@ -20,7 +22,18 @@ struct config {
 	char **argv;		/* COMMAND [ARG...], NULL-terminated */
 	int verbose;		/* -v: narrate every kernel call */
 	const char *hostname;	/* --hostname, or NULL for the id (step 03) */
+	long userns_base;	/* --userns-base: host id of container root (step 05) */
+	int sync[2];		/* the parent/child handshake (step 05) */
+	int rootless;		/* run without root: only our own ids map (step 05) */
+	int net_veth;		/* --net veth, not none (step 06) */
+	char host_link[16];	/* the host end of the veth: "bx" + id (step 06) */
+	struct subnet subnet;	/* the veth's two addresses (step 06) */
+	pid_t pid;		/* the container's first process, until reaped */
 };
+
+/* Container ids 0..65535 map to userns_base..userns_base+65535 (step 05). */
+#define USERNS_SIZE		65536
+#define USERNS_BASE_DEFAULT	100000
 
 /* The directory name of step N ("step03-uts-ipc"), or NULL. */
 const char *step_name(int step);

@@ -38,6 +38,49 @@ void require_root(const struct config *c, const char *why)
 	die("must run as root: %s; try sudo (step 05, the user namespace, lifts this need)", why);
 }
 
+/* The first line of a sysctl file as a number, or -1 if it is not there. */
+static long read_sysctl(const char *dir, const char *name)
+{
+	char path[PATH_MAX], text[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = '\0';
+	fclose(f);
+	return text[0] ? strtol(text, NULL, 10) : -1;
+}
+
+const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size)
+{
+	/* Debian's and older Ubuntu's switch. */
+	if (read_sysctl(sysctl_dir, "kernel/unprivileged_userns_clone") == 0)
+		snprintf(buf, size, "unprivileged user namespaces are off (kernel.unprivileged_userns_clone = 0): run as root, or turn them on with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'");
+	else if (read_sysctl(sysctl_dir, "user/max_user_namespaces") == 0)
+		snprintf(buf, size, "user namespaces are off (user.max_user_namespaces = 0): run as root, or allow some with 'sudo sysctl -w user.max_user_namespaces=15000'");
+	/*
+	 * Ubuntu 23.10 and later: the user namespace is created, but AppArmor
+	 * takes every capability away inside it, so the first mount fails.
+	 */
+	else if (read_sysctl(sysctl_dir, "kernel/apparmor_restrict_unprivileged_userns") == 1)
+		snprintf(buf, size, "AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)");
+	else
+		return NULL;
+	return buf;
+}
+
+void require_user_namespaces(const struct config *c)
+{
+	char why[512];
+
+	if (!c->rootless || !userns_blocker("/proc/sys", why, sizeof(why)))
+		return;
+	die("cannot run rootless: %s", why);
+}
+
 static pid_t forward_to;
 
 static void forward_signal(int sig)
@@ -131,6 +174,28 @@ void exec_command(const struct config *c)
 	explain_exec_failure(c, errno);
 }
 
+const char *in_proc(pid_t pid, const char *name)
+{
+	static char buf[4][64];
+	static unsigned int next;
+	char *p = buf[next++ % 4];
+
+	snprintf(p, 64, "/proc/%d/%s", pid, name);
+	return p;
+}
+
+void stop_container(void *arg)
+{
+	pid_t *pid = arg;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	while (waitpid(*pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	*pid = 0;
+}
+
 const char *in_rootfs(const struct config *c, const char *path)
 {
 	/* A few at once, so one call can name two paths in the rootfs. */
@@ -140,6 +205,13 @@ const char *in_rootfs(const struct config *c, const char *path)
 
 	snprintf(p, PATH_MAX, "%s%s", c->rootfs, path);
 	return p;
+}
+
+int create_file(const char *path, mode_t mode)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, mode);
+
+	return fd < 0 ? -1 : close(fd);
 }
 
 int write_file(const char *path, const char *fmt, ...)

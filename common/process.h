@@ -21,6 +21,16 @@ void *child_stack_top(void);
 void require_root(const struct config *c, const char *why);
 
 /*
+ * Why this machine refuses user namespaces to unprivileged users, read
+ * from the sysctls under sysctl_dir ("/proc/sys"), with the fix; NULL if
+ * nothing forbids them.  Pure, so it can be tested on a fake directory.
+ */
+const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size);
+
+/* Without root, die with the reason and the fix if user namespaces are off. */
+void require_user_namespaces(const struct config *c);
+
+/*
  * Wait for the container's first process, passing SIGINT, SIGTERM, SIGHUP
  * and SIGQUIT on to it.  Returns the status the runtime should exit with:
  * the command's own, or 128+N if signal N killed it.
@@ -33,8 +43,20 @@ int wait_for_container(const struct config *c, pid_t pid);
  */
 void exec_command(const struct config *c) __attribute__((noreturn));
 
+/* "/proc/PID/name": a file about the container's process, seen from outside. */
+const char *in_proc(pid_t pid, const char *name);
+
+/*
+ * An undo for on_die(): kill the container's process (a pid_t *) and reap
+ * it.  Does nothing when the pid is 0: never started, or already reaped.
+ */
+void stop_container(void *pid);
+
 /* ROOTFS + path, for mounting inside the rootfs from outside it. */
 const char *in_rootfs(const struct config *c, const char *path);
+
+/* Create an empty file, as touch(1) would (something to bind-mount over). */
+int create_file(const char *path, mode_t mode);
 
 /* printf into a file, as "echo ... > path" would.  -1 with errno. */
 int write_file(const char *path, const char *fmt, ...)

@@ -7,13 +7,42 @@
 #define BOXLAB_SYSCALLS_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /* Older C library headers lack the newest namespace flags. */
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME	0x00000080	/* Linux 5.6 */
+#endif
+
+/*
+ * The new mount API (Linux 5.2; id-mapped mounts 5.12).  glibc 2.36 has
+ * wrappers and these names; older headers get them here.
+ */
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP	0x00100000
+struct mount_attr {
+	uint64_t attr_set;
+	uint64_t attr_clr;
+	uint64_t propagation;
+	uint64_t userns_fd;
+};
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE		1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC	O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH	0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE		0x8000
 #endif
 
 /* pivot_root(2): "glibc does not provide a wrapper for this system call". */
@@ -25,6 +54,26 @@ static inline int sys_pivot_root(const char *new_root, const char *put_old)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+/* open_tree(2): a copy of a mount tree, detached, as a file descriptor. */
+static inline int sys_open_tree(int dirfd, const char *path, unsigned int flags)
+{
+	return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+/* mount_setattr(2): change a mount's properties, such as its id map. */
+static inline int sys_mount_setattr(int dirfd, const char *path, unsigned int flags,
+				    struct mount_attr *attr, size_t size)
+{
+	return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, size);
+}
+
+/* move_mount(2): attach a detached mount (or move one) to a path. */
+static inline int sys_move_mount(int from_dirfd, const char *from_path,
+				 int to_dirfd, const char *to_path, unsigned int flags)
+{
+	return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
 }
 
 #endif

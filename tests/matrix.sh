@@ -11,6 +11,12 @@ cd "$(dirname "$0")/.."
 out=build/tap
 mkdir -p "$out"
 build=${BUILD:-plain}
+label="$build build"
+tag=$build
+if [ "${ROOTLESS:-}" = 1 ]; then
+	label="$label, rootless: as uid 65534"
+	tag=$build-rootless
+fi
 
 steps=()
 for dir in "$@"; do
@@ -21,15 +27,15 @@ done
 # One bats run per column; its TAP says, row by row, whether the step
 # behaved as expected.
 for n in "${steps[@]}"; do
-	STEP=${n#0} bats --tap tests/isolation/checks.bats >"$out/matrix-$build-step$n.tap" 2>&1
+	STEP=${n#0} bats --tap tests/isolation/checks.bats >"$out/matrix-$tag-step$n.tap" 2>&1
 done
 
 # Row names, in order, from the first column's TAP.
 mapfile -t rows < <(sed -n 's/^\(not \)\{0,1\}ok [0-9]* \(.*\) (from step \([0-9]*\)).*/\3 \2/p' \
-	"$out/matrix-$build-step${steps[0]}.tap")
+	"$out/matrix-$tag-step${steps[0]}.tap")
 
 width=48
-printf '\nisolation matrix (%s build)\n' "$build"
+printf '\nisolation matrix (%s)\n' "$label"
 printf "%-${width}s" ""
 for n in "${steps[@]}"; do printf '%6s' "$n"; done
 printf '\n'
@@ -40,10 +46,11 @@ for row in "${rows[@]}"; do
 	name=${row#* }
 	printf "%-${width}s" "$name"
 	for n in "${steps[@]}"; do
-		line=$(grep -F " $name (from step $first)" "$out/matrix-$build-step$n.tap" | head -n 1)
+		line=$(grep -F " $name (from step $first)" "$out/matrix-$tag-step$n.tap" | head -n 1)
 		expected=no
 		[ "$((10#$n))" -ge "$((10#$first))" ] && expected=yes
 		case "$line" in
+		*"# skip"*) mark=skip ;;
 		ok*) [ $expected = yes ] && mark=yes || mark=- ;;
 		"not ok"*) [ $expected = yes ] && mark=NO! || mark=YES!; bad=1 ;;
 		*) mark='??'; bad=1 ;;
@@ -53,12 +60,13 @@ for row in "${rows[@]}"; do
 	printf '\n'
 done
 printf '\nyes: holds   -: does not hold yet, as it should not   NO!/YES!: unexpected\n'
+grep -h '# skip' "$out"/matrix-"$tag"-step*.tap 2>/dev/null | sed 's/.*# skip/skip:/' | sort -u
 
 if [ $bad -ne 0 ]; then
 	printf '\nWhat the unexpected cells saw:\n'
 	for n in "${steps[@]}"; do
 		awk -v step="$n" '/^not ok/ { show = 1; print "step " step ": " $0; next }
-			/^(ok|not ok)/ { show = 0 } show' "$out/matrix-$build-step$n.tap"
+			/^(ok|not ok)/ { show = 0 } show' "$out/matrix-$tag-step$n.tap"
 	done
 	exit 1
 fi

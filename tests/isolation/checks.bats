@@ -30,6 +30,16 @@ holds_from() {
 
 # --- the checks: each returns 0 when the property holds ---
 
+# probe_answers WHAT EXPECTED ARGS...: ask the probe inside a container,
+# say what it answered, and hold if that is EXPECTED.
+probe_answers() {
+	local what=$1 expected=$2 seen
+	shift 2
+	seen=$(container -- probe "$@")
+	echo "$what: $seen"
+	[ "$seen" = "$expected" ]
+}
+
 check_own_root() {
 	local seen
 	seen=$(container -- probe stat /etc/boxlab-rootfs)
@@ -46,10 +56,7 @@ check_no_escape() {
 }
 
 check_pid1() {
-	local pid
-	pid=$(container -- probe pid)
-	echo "the command's pid inside: $pid"
-	[ "$pid" = 1 ]
+	probe_answers "the command's pid inside" 1 pid
 }
 
 check_nothing_outlives() {
@@ -63,17 +70,11 @@ check_nothing_outlives() {
 }
 
 check_host_pids_unreachable() {
-	local seen
-	seen=$(container -- probe kill0 $$)
-	echo "kill(host pid $$, 0) from inside: $seen"
-	[ "$seen" = ESRCH ]
+	probe_answers "kill(host pid $$, 0) from inside" ESRCH kill0 $$
 }
 
 check_proc_shows_container() {
-	local seen
-	seen=$(container -- probe pids)
-	echo "/proc inside lists: $seen"
-	[ "$seen" = 1 ]
+	probe_answers "/proc inside lists" 1 pids
 }
 
 check_hostname_change_stays_inside() {
@@ -81,8 +82,7 @@ check_hostname_change_stays_inside() {
 	# Run in a throwaway UTS namespace of the test's own, so that a step
 	# without one renames only that, never the real host.
 	host_before=$(hostname)
-	host_after=$(unshare --uts bash -c '"$1" run "$2" probe sethostname boxlab-probe >/dev/null; hostname' \
-		_ "$(container_bin)" "$ROOTFS")
+	host_after=$(unshare --uts bash -c 'container -- probe sethostname boxlab-probe >/dev/null; hostname')
 	echo "the host's name before: $host_before, after the container renamed itself: $host_after"
 	[ "$host_after" = "$host_before" ]
 }
@@ -123,10 +123,7 @@ check_mounts_stay_inside() {
 }
 
 check_dev_null() {
-	local seen
-	seen=$(container -- probe stat /dev/null)
-	echo "/dev/null inside: $seen"
-	[ "$seen" = "char 1:3" ]
+	probe_answers "/dev/null inside" "char 1:3" stat /dev/null
 }
 
 check_proc_sys_read_only() {
@@ -136,10 +133,106 @@ check_proc_sys_read_only() {
 	[ "$seen" = EROFS ] || [ "$seen" = EACCES ]
 }
 
+check_root_is_nobody_outside() {
+	local inside outside
+	start_container -- /bin/sh -c 'id -u; echo ready; exec sleep 30'
+	inside=$(head -n 1 "$TEST_TMP/background.out")
+	outside=$(awk '/^Uid:/ { print $3 }' "/proc/$CHILD_PID/status")
+	kill -KILL "$CHILD_PID"
+	wait "$RUNTIME_PID" || true
+	echo "the container's uid inside: $inside; the same process's uid on the host: $outside"
+	[ "$inside" = 0 ] && [ "$outside" != 0 ]
+}
+
+check_files_belong_to_mapped_id() {
+	local owner
+	start_container -- /bin/sh -c 'echo made inside >/tmp/made-inside; echo ready; exec sleep 30'
+	owner=$(stat -c %u "/proc/$CHILD_PID/root/tmp/made-inside")
+	kill -KILL "$CHILD_PID"
+	wait "$RUNTIME_PID" || true
+	# Before step 04 the container's /tmp is the rootfs's own.
+	rm -f "$ROOTFS/tmp/made-inside"
+	echo "a file the container's root made in /tmp belongs on the host to uid $owner"
+	[ "$owner" != 0 ]
+}
+
+check_mknod_refused() {
+	probe_answers "mknod of /dev/null's device (1:3) in /tmp" EPERM mknod /tmp/probe-null
+}
+
+check_loopback_works() {
+	probe_answers "a connection to 127.0.0.1 inside" ok loopback
+}
+
+check_host_interfaces_invisible() {
+	echo "interfaces on the host: $("$TOP/build/probe" ifaces)"
+	probe_answers "interfaces inside" lo ifaces
+}
+
+check_host_loopback_unreachable() {
+	local port=$((20000 + RANDOM % 20000)) listener seen
+	"$TOP/build/probe" listen 127.0.0.1 "$port" >"$TEST_TMP/listener" &
+	listener=$!
+	wait_for_line ready "$TEST_TMP/listener" "$listener"
+	seen=$(container -- probe connect 127.0.0.1 "$port")
+	kill "$listener" 2>/dev/null || true
+	wait "$listener" || true
+	echo "connecting from inside to a server on the host's 127.0.0.1:$port: $seen"
+	[ "$seen" = ECONNREFUSED ]
+}
+
+check_host_reaches_container() {
+	local port=$((20000 + RANDOM % 20000)) addr seen
+	start_container --net veth -- probe serve "$port" || return 1
+	addr=$(sed -n 's/^ready //p' "$TEST_TMP/background.out")
+	seen=$("$TOP/build/probe" connect "$addr" "$port")
+	wait "$RUNTIME_PID" || true
+	echo "from the host to the container's $addr:$port: $seen"
+	[ "$seen" = ok ]
+}
+
+check_container_reaches_host_end() {
+	local port=$((20000 + RANDOM % 20000)) out=$TEST_TMP/container.out link addr seen said pid
+	runtime run -v --net veth "$ROOTFS" probe connect-gateway "$port" >"$out" 2>&1 &
+	pid=$!
+	wait_for_line ".*make a veth pair: bx[0-9a-f]+ on the host.*" "$out" "$pid" || { wait "$pid"; return 1; }
+	link=$(sed -n 's/.*make a veth pair: \(bx[0-9a-f]*\) on the host.*/\1/p' "$out")
+	for _ in $(seq 50); do
+		addr=$(ip -o -4 addr show dev "$link" 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }')
+		[ -n "$addr" ] && break
+		sleep 0.1
+	done
+	seen=$("$TOP/build/probe" listen "$addr" "$port")
+	wait "$pid" || true
+	# The probe's answer, among the runtime's narration.
+	said=$(grep -xE 'ok|E[A-Z0-9]+' "$out" | tail -n 1)
+	echo "a listener on the host end $link ($addr:$port) heard: $(echo $seen); the container said: ${said:-nothing}"
+	[ "$said" = ok ]
+}
+
+check_dies_with_runtime() {
+	local left
+	start_container -- /bin/sh -c 'echo ready; exec sleep 30' || return 1
+	kill -KILL "$RUNTIME_PID"
+	wait "$RUNTIME_PID" 2>/dev/null || true
+	sleep 0.2
+	left=$(host_state | sed -n 's/^process in the rootfs: \([0-9]*\).*/\1/p')
+	# Before step 06 the orphan lives on, and before step 04 so does the
+	# /proc its dead runtime mounted: take both away.
+	for pid in $left; do kill -KILL "$pid"; done
+	umount "$ROOTFS/proc" 2>/dev/null || true
+	echo "after the runtime was killed, still running in the container: ${left:-nothing}"
+	[ -z "$left" ]
+}
+
 # --- the matrix rows, in the order the steps bring them ---
 
 @test "own root filesystem (from step 01)" {
 	holds_from 1 check_own_root
+}
+
+@test "loopback works inside (from step 01)" {
+	holds_from 1 check_loopback_works
 }
 
 @test "the command is PID 1 (from step 02)" {
@@ -188,4 +281,43 @@ check_proc_sys_read_only() {
 
 @test "/proc/sys is read-only (from step 04)" {
 	holds_from 4 check_proc_sys_read_only
+}
+
+@test "root inside is an unprivileged uid outside (from step 05)" {
+	holds_from 5 check_root_is_nobody_outside
+}
+
+@test "files made inside belong to the mapped uid (from step 05)" {
+	holds_from 5 check_files_belong_to_mapped_id
+}
+
+@test "mknod of a device is refused (from step 05)" {
+	holds_from 5 check_mknod_refused
+}
+
+@test "a killed runtime takes its container along (from step 06)" {
+	holds_from 6 check_dies_with_runtime
+}
+
+@test "host interfaces invisible (from step 06)" {
+	holds_from 6 check_host_interfaces_invisible
+}
+
+@test "the host's 127.0.0.1 is out of reach (from step 06)" {
+	holds_from 6 check_host_loopback_unreachable
+}
+
+# Rootless runs skip these: the host end of a veth needs root, by design.
+skip_veth_if_rootless() {
+	[ "${ROOTLESS:-}" != 1 ] || skip "rootless: --net veth needs root on the host (a host interface)"
+}
+
+@test "--net veth: the host reaches the container (from step 06)" {
+	skip_veth_if_rootless
+	holds_from 6 check_host_reaches_container
+}
+
+@test "--net veth: the container reaches the host end (from step 06)" {
+	skip_veth_if_rootless
+	holds_from 6 check_container_reaches_host_end
 }

@@ -1,8 +1,9 @@
 # Shared by every bats file: which step is under test, how to run its
 # container, and the check that a run left nothing behind on the host.
 #
-# STEP   the step number under test (1-8), set by tests/run-step.sh
-# BUILD  "asan" to test the sanitizer build instead of the plain one
+# STEP      the step number under test (1-8), set by tests/run-step.sh
+# BUILD     "asan" to test the sanitizer build instead of the plain one
+# ROOTLESS  "1" to run every container as an unprivileged user (step 05 on)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROOTFS=$TOP/build/test-rootfs
@@ -44,6 +45,24 @@ container_bin() {
 	fi
 }
 
+# The unprivileged user of rootless runs: nobody, with no groups.
+ROOTLESS_UID=65534
+
+# The command that runs the step's binary, as root or (ROOTLESS=1) as
+# nobody, in RUNTIME_CMD.  setpriv execs, so the pid is the runtime's.
+set_runtime_cmd() {
+	RUNTIME_CMD=("$(container_bin)")
+	if [ "${ROOTLESS:-}" = 1 ]; then
+		RUNTIME_CMD=(setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_UID --clear-groups "${RUNTIME_CMD[@]}")
+	fi
+}
+
+# runtime ARGS...: run the step's binary with ARGS.
+runtime() {
+	set_runtime_cmd
+	"${RUNTIME_CMD[@]}" "$@"
+}
+
 # container OPTIONS... -- run the step's container in the test rootfs.
 #   container --hostname x -- probe hostname
 container() {
@@ -53,7 +72,52 @@ container() {
 		shift
 	done
 	shift
-	"$(container_bin)" run "${opts[@]}" "$ROOTFS" "$@"
+	runtime run "${opts[@]}" "$ROOTFS" "$@"
+}
+
+# Checks that run the runtime in a shell of their own need these.
+export -f set_runtime_cmd runtime container container_bin step_dir
+export ROOTLESS_UID TOP ROOTFS
+
+# wait_for_line REGEX FILE [PID]: until a line of FILE matches REGEX, for
+# at most 10 s, or until process PID (the writer) is gone.
+wait_for_line() {
+	local i
+	for i in $(seq 100); do
+		grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
+		if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
+			grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
+			echo "the process writing $2 ended without \"$1\": $(cat "$2")" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "no \"$1\" in $2 after 10 s" >&2
+	return 1
+}
+
+# wait_status PID: wait for a background job and keep its exit status in
+# $status (bats' `run wait` would wait in a subshell that has no such job).
+wait_status() {
+	status=0
+	wait "$1" || status=$?
+}
+
+# start_container OPTIONS... -- COMMAND...: run a container in the
+# background until it prints "ready"; sets RUNTIME_PID (the runtime) and
+# CHILD_PID (the container's first process, as the host numbers it).
+start_container() {
+	local out=$TEST_TMP/background.out opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	set_runtime_cmd
+	"${RUNTIME_CMD[@]}" run "${opts[@]}" "$ROOTFS" "$@" >"$out" 2>&1 &
+	RUNTIME_PID=$!
+	wait_for_line "ready.*" "$out" "$RUNTIME_PID" || return 1
+	CHILD_PID=$(pgrep -P "$RUNTIME_PID" -x sleep || true)
 }
 
 # The sanitizers report on stderr and exit non-zero; nothing must hide that.
@@ -70,11 +134,15 @@ host_state() {
 	awk -v r="$ROOTFS" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
 	for pid in /proc/[0-9]*; do
 		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
-			echo "process in the rootfs: ${pid#/proc/} $(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)"
-		case "$(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null)" in
+			echo "process in the rootfs: ${pid#/proc/} $({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)"
+		case "$({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)" in
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
+	# Host ends of veths, and the runtime's notes of which /30 is whose
+	# (containers run by hand with --net veth during the tests show here too).
+	ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^bx/ { print "link:", $2 }'
+	ls /run/boxlab/subnets 2>/dev/null | sed 's/^/subnet claim: /'
 	return 0
 }
 

@@ -15,7 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/ipc.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
@@ -173,6 +179,15 @@ static int cmd_size(const char *path)
 	return 0;
 }
 
+/* Create a device node (1:3, what /dev/null is) at PATH, then remove it. */
+static int cmd_mknod(const char *path)
+{
+	if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) < 0)
+		return answer(0);
+	unlink(path);
+	return answer(1);
+}
+
 /* Leave a child behind that sleeps for a while: does it outlive us? */
 static int cmd_orphan(void)
 {
@@ -186,6 +201,175 @@ static int cmd_orphan(void)
 	}
 	printf("%d\n", pid);
 	return 0;
+}
+
+/* The network interfaces this namespace has, by name. */
+static int cmd_ifaces(void)
+{
+	struct if_nameindex *list = if_nameindex(), *i;
+	const char *sep = "";
+
+	if (!list)
+		return answer(0);
+	for (i = list; i->if_index; i++) {
+		printf("%s%s", sep, i->if_name);
+		sep = " ";
+	}
+	putchar('\n');
+	if_freenameindex(list);
+	return 0;
+}
+
+static struct sockaddr_in ipv4(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	return sa;
+}
+
+/* A TCP socket listening on ADDR:PORT (port 0: any), or -1. */
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in sa = ipv4(addr, port);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connect to ADDR:PORT: "ok" or why not. */
+static int connect_to(const char *addr, int port)
+{
+	struct sockaddr_in sa = ipv4(addr, port);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r;
+}
+
+static int cmd_connect(const char *addr, const char *port)
+{
+	return answer(connect_to(addr, atoi(port)) == 0);
+}
+
+/* Accept one connection within 10 s, then print "ok" (or why not). */
+static int accept_one(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int conn;
+
+	if (poll(&p, 1, 10000) != 1) {
+		errno = ETIMEDOUT;
+		return answer(0);
+	}
+	conn = accept(fd, NULL, NULL);
+	if (conn >= 0)
+		close(conn);
+	return answer(conn >= 0);
+}
+
+/* Listen on ADDR:PORT, say "ready", and accept one connection. */
+static int cmd_listen(const char *addr, const char *port)
+{
+	int fd = listen_on(addr, atoi(port));
+
+	if (fd < 0)
+		return answer(0);
+	puts("ready");
+	fflush(stdout);
+	return accept_one(fd);
+}
+
+/* Does 127.0.0.1 work here?  A listener and a connect in one process. */
+static int cmd_loopback(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = listen_on("127.0.0.1", 0);
+
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return answer(0);
+	return answer(connect_to("127.0.0.1", ntohs(sa.sin_port)) == 0);
+}
+
+/* eth0's IPv4 address, or NULL. */
+static const char *eth0_address(void)
+{
+	static char text[INET_ADDRSTRLEN];
+	struct ifaddrs *list, *i;
+	const char *found = NULL;
+
+	if (getifaddrs(&list) < 0)
+		return NULL;
+	for (i = list; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && strcmp(i->ifa_name, "eth0") == 0)
+			found = inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, text, sizeof(text));
+	freeifaddrs(list);
+	return found;
+}
+
+/* Listen on eth0's PORT, say "ready ADDRESS", and accept one connection. */
+static int cmd_serve(const char *port)
+{
+	const char *addr = eth0_address();
+	int fd;
+
+	if (!addr) {
+		errno = ENODEV;
+		return answer(0);
+	}
+	fd = listen_on(addr, atoi(port));
+	if (fd < 0)
+		return answer(0);
+	printf("ready %s\n", addr);
+	fflush(stdout);
+	return accept_one(fd);
+}
+
+/* The default gateway from /proc/net/route, as a dotted address. */
+static const char *default_gateway(void)
+{
+	static char text[INET_ADDRSTRLEN];
+	char line[256], dest[16];
+	unsigned int gw;
+	FILE *f = fopen("/proc/net/route", "re");
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %15s %x", dest, &gw) == 2 && strcmp(dest, "00000000") == 0)
+			found = inet_ntop(AF_INET, &gw, text, sizeof(text));
+	fclose(f);
+	return found;
+}
+
+/* Connect to the default gateway's PORT, trying for up to 5 s. */
+static int cmd_connect_gateway(const char *port)
+{
+	const char *gw = default_gateway();
+	int i;
+
+	if (!gw) {
+		errno = ENETUNREACH;
+		return answer(0);
+	}
+	for (i = 0; i < 50; i++) {
+		if (connect_to(gw, atoi(port)) == 0)
+			return answer(1);
+		usleep(100000);
+	}
+	return answer(0);
 }
 
 static int cmd_hostname(void)
@@ -207,7 +391,10 @@ static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
 	      "       | boottime | mount-tmpfs DIR SOURCE | pids | stat PATH\n"
-	      "       | open-write PATH | size PATH | orphan | hostname | sethostname NAME\n",
+	      "       | open-write PATH | size PATH | mknod PATH | orphan\n"
+	      "       | hostname | sethostname NAME | ifaces | loopback\n"
+	      "       | connect ADDR PORT | listen ADDR PORT | serve PORT\n"
+	      "       | connect-gateway PORT\n",
 	      stderr);
 	return 2;
 }
@@ -236,8 +423,22 @@ int main(int argc, char **argv)
 		return cmd_open_write(argv[2]);
 	if (strcmp(cmd, "size") == 0 && argc == 3)
 		return cmd_size(argv[2]);
+	if (strcmp(cmd, "mknod") == 0 && argc == 3)
+		return cmd_mknod(argv[2]);
 	if (strcmp(cmd, "orphan") == 0 && argc == 2)
 		return cmd_orphan();
+	if (strcmp(cmd, "ifaces") == 0 && argc == 2)
+		return cmd_ifaces();
+	if (strcmp(cmd, "connect") == 0 && argc == 4)
+		return cmd_connect(argv[2], argv[3]);
+	if (strcmp(cmd, "listen") == 0 && argc == 4)
+		return cmd_listen(argv[2], argv[3]);
+	if (strcmp(cmd, "loopback") == 0 && argc == 2)
+		return cmd_loopback();
+	if (strcmp(cmd, "serve") == 0 && argc == 3)
+		return cmd_serve(argv[2]);
+	if (strcmp(cmd, "connect-gateway") == 0 && argc == 3)
+		return cmd_connect_gateway(argv[2]);
 	if (strcmp(cmd, "hostname") == 0 && argc == 2)
 		return cmd_hostname();
 	if (strcmp(cmd, "sethostname") == 0 && argc == 3)

@@ -11,7 +11,11 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "cli.h"
+#include "process.h"
 #include "hints.h"
 #include "parse.h"
 
@@ -162,6 +166,11 @@ static void test_parse_args_errors(void **state)
 	assert_string_equal(err, "--hostname arrives in step 03 (step03-uts-ipc); this is step 02");
 	assert_int_equal(parse(&c, 4, err, "container run --memory 64M rootfs sh"), -1);
 	assert_string_equal(err, "--memory arrives in step 07 (step07-cgroups); this is step 04");
+	assert_int_equal(parse(&c, 5, err, "container run --userns-base 0 rootfs sh"), -1);
+	assert_string_equal(err, "--userns-base \"0\": cannot be mapped: use a host id from 1 to 4294901759, so that all 65536 container ids fit below 4294967295");
+	assert_int_equal(parse(&c, 5, err, "container run --userns-base 4294901760 rootfs sh"), -1);
+	assert_int_equal(parse(&c, 5, err, "container run --userns-base 4294901759 rootfs sh"), 0);
+	assert_int_equal(c.userns_base, 4294901759L);
 	assert_int_equal(parse(&c, 3, err, "container run --hostname"), -1);
 	assert_string_equal(err, "--hostname needs a value: --hostname NAME");
 	assert_int_equal(parse(&c, 3, err, "container run --hostname a_b rootfs sh"), -1);
@@ -190,6 +199,61 @@ static void test_usage_text(void **state)
 	assert_int_equal(strlen(help), 15);
 }
 
+/* A fake /proc/sys: the named sysctl set to value, in a fresh directory. */
+static char *fake_sysctls(const char *name, const char *value)
+{
+	static char dir[64];
+	char path[128], cmd[256];
+	FILE *f;
+
+	strcpy(dir, "/tmp/boxlab-sysctl.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/kernel %s/user", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	if (name) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(value, f);
+		fclose(f);
+	}
+	return dir;
+}
+
+static void remove_fake(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_userns_blocker(void **state)
+{
+	char buf[512], *dir;
+
+	(void)state;
+	dir = fake_sysctls(NULL, NULL);
+	assert_null(userns_blocker(dir, buf, sizeof(buf)));
+	remove_fake(dir);
+
+	dir = fake_sysctls("kernel/unprivileged_userns_clone", "0\n");
+	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "kernel.unprivileged_userns_clone=1"));
+	remove_fake(dir);
+
+	dir = fake_sysctls("kernel/unprivileged_userns_clone", "1\n");
+	assert_null(userns_blocker(dir, buf, sizeof(buf)));
+	remove_fake(dir);
+
+	dir = fake_sysctls("user/max_user_namespaces", "0\n");
+	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "max_user_namespaces"));
+	remove_fake(dir);
+
+	dir = fake_sysctls("kernel/apparmor_restrict_unprivileged_userns", "1\n");
+	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "apparmor_restrict_unprivileged_userns=0"));
+	remove_fake(dir);
+}
+
 static void test_step_name(void **state)
 {
 	(void)state;
@@ -211,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_parse_args_errors),
 		cmocka_unit_test(test_usage_text),
+		cmocka_unit_test(test_userns_blocker),
 		cmocka_unit_test(test_step_name),
 	};
 

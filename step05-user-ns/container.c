@@ -1,0 +1,354 @@
+/*
+ * step05-user-ns: root inside, nobody outside.
+ *
+ * This step adds the user namespace (CLONE_NEWUSER, Linux 3.8).  Inside,
+ * the command is uid 0 with every capability -- but only over what its
+ * namespaces own.  Outside, its ids are mapped to an unprivileged range
+ * (container 0-65535 is host 100000-165535 by default), so a process that
+ * escapes is nobody, mknod() of a real device fails, and files it makes
+ * belong to an id no host user has.
+ *
+ * The maps are written from outside, by the parent, while the child waits
+ * on a socket: the child's ids mean nothing until then.  The same socket
+ * then hands the child an id-mapped mount of ROOTFS (Linux 5.12): an image
+ * owned by host root reads as owned by the container's root, at no cost
+ * and with no copy.
+ *
+ * Since a user namespace needs no privilege, neither does boxlab any more:
+ * without root, the caller's own uid and gid become root inside (rootless).
+ *
+ * Still open: the network.  The container shares the host's interfaces,
+ * and a server on the host's 127.0.0.1 is a client's connect() away.
+ * Step 06 gives it a network namespace.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "boxlab.h"
+
+/* Name the container: its own host name, seen only inside. */
+static void set_hostname(const struct config *c)
+{
+	const char *name = c->hostname ? c->hostname : c->id;
+
+	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
+}
+
+/*
+ * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
+ * that can be written only while no process is inside it.  So clone()
+ * cannot make one (and its flag's bit is the exit signal's in clone's
+ * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
+ * only, we set its clocks back to zero, then step into it with setns()
+ * (newer kernels would also move us in at execve(), older ones do not).
+ */
+static void enter_new_time_namespace(void)
+{
+	struct timespec mono, boot;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	KCALL(unshare(CLONE_NEWTIME), "create a time namespace");
+	KCALL(write_file("/proc/self/timens_offsets", "monotonic %ld 0\nboottime %ld 0\n",
+			 -(long)mono.tv_sec, -(long)boot.tv_sec),
+	      "start its clocks near zero (minus %lds)", (long)boot.tv_sec);
+	fd = (int)KCALL(open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC),
+			"open the new time namespace");
+	KCALL(setns(fd, CLONE_NEWTIME), "enter the new time namespace");
+	close(fd);
+}
+
+/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/*
+ * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show up
+ * on the host too, and pivot_root() would fail with EINVAL.
+ */
+static void make_mounts_private(void)
+{
+	KCALL(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+	      "stop mounts propagating between the container and the host");
+}
+
+/*
+ * pivot_root() needs the new root to be a mount point: mount the id-mapped
+ * copy of ROOTFS the parent made there, or (rootless) bind it on itself.
+ */
+static void bind_rootfs(const struct config *c, int idmapped)
+{
+	if (idmapped >= 0)
+		KCALL(sys_move_mount(idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	else
+		KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
+		      "make \"%s\" a mount point of its own", c->rootfs);
+}
+
+/*
+ * /sys shows the host's devices: the container may look, not touch.  Only
+ * the owner of the network namespace may mount a sysfs, and the container
+ * shares the host's until step 06: bind the host's.  Flags inherited into
+ * a user namespace are locked, so the remount must keep nosuid, nodev and
+ * noexec.
+ */
+static void mount_sys(const struct config *c)
+{
+	KCALL(mount("/sys", in_rootfs(c, "/sys"), NULL, MS_BIND | MS_REC, NULL), "bind the host's /sys");
+	KCALL(mount(NULL, in_rootfs(c, "/sys"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "make /sys read-only");
+}
+
+/* Device nodes the container may have: none of them reaches hardware. */
+static const char *const devices[] = {
+	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+};
+
+static const struct dev_link {
+	const char *path, *target;
+} dev_links[] = {
+	{ "/dev/ptmx", "pts/ptmx" },
+	{ "/dev/fd", "/proc/self/fd" },
+	{ "/dev/stdin", "/proc/self/fd/0" },
+	{ "/dev/stdout", "/proc/self/fd/1" },
+	{ "/dev/stderr", "/proc/self/fd/2" },
+};
+
+/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+static void mount_dev(const struct config *c)
+{
+	size_t i;
+
+	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"),
+	      "mount an empty /dev");
+	umask(0);	/* the modes below are meant as written */
+	/* In a user namespace mknod() of a device is refused: bind the host's. */
+	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over", devices[i]);
+		KCALL(mount(devices[i], in_rootfs(c, devices[i]), NULL, MS_BIND, NULL),
+		      "bind the host's %s", devices[i]);
+	}
+	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		KCALL(symlink(dev_links[i].target, in_rootfs(c, dev_links[i].path)),
+		      "link %s to %s", dev_links[i].path, dev_links[i].target);
+	KCALL(mkdir(in_rootfs(c, "/dev/pts"), 0755), "create /dev/pts");
+	/* newinstance: ptys of its own, not the host's (Linux 2.6.29). */
+	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+	      "mount a private devpts for the container's terminals");
+	KCALL(mkdir(in_rootfs(c, "/dev/shm"), 01777), "create /dev/shm");
+	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"),
+	      "mount /dev/shm for POSIX shared memory");
+	umask(022);
+}
+
+/* A /tmp of the container's own, gone when it ends. */
+static void mount_tmp(const struct config *c)
+{
+	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
+	      "mount an empty /tmp");
+}
+
+/* Doors into the running kernel: readable, not writable. */
+static const char *const proc_read_only[] = {
+	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
+};
+
+/* Entries that show host secrets or kernel memory: hidden behind /dev/null. */
+static const char *const proc_masked[] = {
+	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+};
+
+/*
+ * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
+ * bind, to make it read-only (and a remount sets every flag anew, so it
+ * repeats the ones /proc was mounted with).  Not every kernel has every
+ * entry; a missing one needs no protection.
+ */
+static void protect_proc(const struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(proc_read_only) / sizeof(proc_read_only[0]); i++) {
+		const char *path = in_rootfs(c, proc_read_only[i]);
+
+		if (access(path, F_OK) != 0)
+			continue;
+		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		      "make %s read-only", proc_read_only[i]);
+	}
+	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
+		const char *path = in_rootfs(c, proc_masked[i]);
+
+		if (access(path, F_OK) != 0)
+			continue;
+		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
+	}
+}
+
+/*
+ * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
+ * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
+ * then takes the old root away, and with it every path to the host.
+ */
+static void pivot_to_rootfs(const struct config *c)
+{
+	KCALL(chdir(c->rootfs), "stand in \"%s\"", c->rootfs);
+	KCALL(sys_pivot_root(".", "."), "make \"%s\" the root mount", c->rootfs);
+	KCALL(umount2(".", MNT_DETACH), "detach the host's root from the container");
+	KCALL(chdir("/"), "stand at the new root");
+}
+
+/*
+ * Sync 1, the child's side: wait until the parent has written our id maps
+ * (until then we are uid 65534, "nobody", to ourselves) and take the
+ * id-mapped rootfs it sends, if any.
+ */
+static int wait_for_id_maps(struct config *c)
+{
+	int idmapped;
+
+	close(c->sync[SYNC_PARENT]);
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
+	/*
+	 * Writing the maps did not change our ids: we still run as the host
+	 * ids we were cloned with.  Take the container's root ids, and drop
+	 * the host's supplementary groups (rootless, setgroups() is denied
+	 * and they show as nogroup).
+	 */
+	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
+	KCALL(setresuid(0, 0, 0), "become root of the container");
+	if (!c->rootless)
+		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
+	/*
+	 * Changing ids made us "not dumpable", which hands our /proc/self
+	 * files to host root: we need them (timens_offsets), so take them back.
+	 */
+	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+	return idmapped;
+}
+
+/* The child: set up the container from inside, then become COMMAND. */
+static int container_main(void *arg)
+{
+	struct config *c = arg;
+	int idmapped = wait_for_id_maps(c);
+
+	set_hostname(c);
+	enter_new_time_namespace();
+	make_mounts_private();
+	bind_rootfs(c, idmapped);
+	mount_proc(c);
+	mount_sys(c);
+	mount_dev(c);
+	mount_tmp(c);
+	protect_proc(c);
+	pivot_to_rootfs(c);
+	exec_command(c);
+}
+
+/* Start the container's first process; the flags are the lesson. */
+static pid_t start_container(struct config *c)
+{
+	int flags = SIGCHLD;	/* tell the parent when the child ends */
+
+	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS;	/* its own host name */
+	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWNS;	/* its own mount table */
+	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
+	return KCALL(clone(container_main, child_stack_top(), flags, c),
+		     "start the container's first process");
+}
+
+/*
+ * Sync 1, the parent's side: map the child's ids.  A map is written once,
+ * by a process that holds the ids it maps in the namespace outside: root
+ * may map any range; anybody else only their own uid and gid.  So the
+ * parent writes it, from outside, where those ids are.
+ */
+static void write_id_maps(const struct config *c, pid_t pid)
+{
+	if (!c->rootless) {
+		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
+		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
+		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		      "map container gids the same way");
+		return;
+	}
+	KCALL(write_file(in_proc(pid, "uid_map"), "0 %d 1\n", geteuid()),
+	      "map container root to your uid %d (rootless)", geteuid());
+	/*
+	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
+	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
+	 */
+	KCALL(write_file(in_proc(pid, "setgroups"), "deny"), "give up setgroups() in the container");
+	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
+	      "map container group 0 to your gid %d", getegid());
+}
+
+/*
+ * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
+ * mount (mount_setattr(2), Linux 5.12) shows it through the container's
+ * map: owner 0 on disk reads as container root, and what the container
+ * writes is stored as 0 again.  Only host root may make one; rootless, or
+ * on a filesystem that cannot be id-mapped, the rootfs is seen with its
+ * real owners (your own files are root's inside; host root's, nobody's).
+ */
+static int idmap_rootfs(const struct config *c, pid_t pid)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	int userns, tree;
+
+	if (c->rootless)
+		return -1;
+	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
+			    "open the container's user namespace");
+	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+			  "copy the mount of \"%s\", detached", c->rootfs);
+	attr.userns_fd = (uint64_t)userns;
+	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
+	if (KCALL_TOLERATED(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+			    "show the copy through the container's id map") < 0) {
+		close(tree);
+		tree = -1;
+	}
+	close(userns);
+	return tree;
+}
+
+int main(int argc, char **argv)
+{
+	struct config c;
+	int idmapped;
+	pid_t pid;
+
+	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	require_user_namespaces(&c);
+	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
+	pid = start_container(&c);
+	on_die(stop_container, &pid);
+	close(c.sync[SYNC_CHILD]);
+	write_id_maps(&c, pid);
+	idmapped = idmap_rootfs(&c, pid);
+	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped");
+	if (idmapped >= 0)
+		close(idmapped);
+	return wait_for_container(&c, pid);
+}
