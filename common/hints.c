@@ -24,7 +24,7 @@ static const struct hint hints[] = {
 	{ "chroot", NULL, EPERM,
 	  "chroot needs CAP_SYS_CHROOT: run as root (sudo)" },
 	{ "clone", NULL, EPERM,
-	  "new namespaces need CAP_SYS_ADMIN (run as root); without root only a user namespace may be made, if the machine allows it ('make doctor')" },
+	  "new namespaces need CAP_SYS_ADMIN (run as root); a user namespace also needs a process that is not in a chroot, and, without root, a machine that allows it ('make doctor' checks both)" },
 	{ "clone", NULL, EINVAL,
 	  "this kernel lacks one of the namespaces asked for; 'make doctor' checks the kernel" },
 	{ "clone", NULL, ENOSPC,

@@ -226,6 +226,20 @@ check_container() {
 
 # Propagation of the / mount: findmnt, or the optional fields of
 # /proc/self/mountinfo (field 7 up to "-": "shared:N" means shared).
+# The kernel refuses a user namespace to a process whose root is not its
+# mount namespace's root: a chroot (user_namespaces(7), EPERM).
+check_chroot() {
+	local init_root
+	# Only root may look at init's root; without it, say nothing.
+	init_root=$(stat -L -c %d:%i /proc/1/root 2>/dev/null) || return 0
+	if [[ $(stat -c %d:%i /) == "$init_root" ]]; then
+		ok "not inside a chroot"
+		return
+	fi
+	warn "running inside a chroot: from step 05 on, clone() of a user namespace fails with EPERM" \
+		"run the kit from a real root: a VM, a machine, or a container started with its own root"
+}
+
 root_propagation() {
 	if has findmnt; then
 		findmnt -no PROPAGATION / | tail -n 1
@@ -272,6 +286,7 @@ main() {
 	check_userns_probe
 	check_overlay
 	check_container
+	check_chroot
 	check_propagation
 	check_toolchain
 	echo "$me: $oks ok, $(count "$warnings" warning), $(count "$failures" failure)"
