@@ -136,7 +136,8 @@ check_proc_sys_read_only() {
 check_root_is_nobody_outside() {
 	local inside outside
 	start_container -- /bin/sh -c 'id -u; echo ready; exec sleep 30'
-	inside=$(head -n 1 "$TEST_TMP/background.out")
+	# Its first number: the runtime may have said something before it.
+	inside=$(grep -m 1 -xE '[0-9]+' "$TEST_TMP/background.out")
 	outside=$(awk '/^Uid:/ { print $3 }' "/proc/$CHILD_PID/status")
 	kill -KILL "$CHILD_PID"
 	wait "$RUNTIME_PID" || true
