@@ -140,7 +140,7 @@ refuse_hostname_before_step3() {
 	[ "$STEP" -ge 5 ] || { run "$BIN" run --userns-base 200000 "$ROOTFS" true; assert_failure 125; return; }
 	run "$BIN" run --userns-base 200000 "$ROOTFS" /bin/cat /proc/self/uid_map
 	assert_success
-	assert_output --regexp '^ +0 +200000 +65536$'
+	assert_line --regexp '^ +0 +200000 +65536$'
 }
 
 @test "exit status: the command's own" {
