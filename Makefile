@@ -105,6 +105,8 @@ cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
 	@tests/cli.sh $(STEPS)
 
 # Every test, the sanitizer build's too; the last line counts them all.
+# The plain build runs with / shared, as systemd makes it, the sanitizer
+# build with / as this machine has it.
 test: ## install what is missing, build, and run every test
 	@tests/require-root.sh "make test"
 	@scripts/deps.sh build test
@@ -112,8 +114,8 @@ test: ## install what is missing, build, and run every test
 	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe
 	@status=0; \
 	$(MAKE) --no-print-directory unit || status=1; \
-	$(MAKE) --no-print-directory cli || status=1; \
-	$(MAKE) --no-print-directory matrix || status=1; \
+	SHARED=1 $(MAKE) --no-print-directory cli || status=1; \
+	SHARED=1 $(MAKE) --no-print-directory matrix || status=1; \
 	$(MAKE) --no-print-directory matrix-rootless || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory cli || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \

@@ -313,7 +313,12 @@ static void write_id_maps(const struct config *c, pid_t pid)
  */
 static int idmap_rootfs(const struct config *c, pid_t pid)
 {
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+	/*
+	 * The copy is a peer of the host's mount, as every copy of a shared
+	 * mount is: make it private too, or the container's mounts on it
+	 * would show up on the host (and pivot_root() would refuse it).
+	 */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
 	int userns, tree;
 
 	if (c->rootless)

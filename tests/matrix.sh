@@ -8,11 +8,17 @@
 #   BUILD=asan tests/matrix.sh ...      (the sanitizer build)
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# SHARED=1: run in a mount namespace whose mounts are all shared, as
+# systemd makes them, where a propagation mistake shows as a leaked mount.
+if [ "${SHARED:-}" = 1 ] && [ -z "${BOXLAB_SHARED_NS:-}" ]; then
+	exec env BOXLAB_SHARED_NS=1 unshare -m --propagation shared "$0" "$@"
+fi
 out=build/tap
 mkdir -p "$out"
 build=${BUILD:-plain}
 label="$build build"
 tag=$build
+[ "${SHARED:-}" = 1 ] && label="$label, / shared"
 if [ "${ROOTLESS:-}" = 1 ]; then
 	label="$label, rootless: as uid 65534"
 	tag=$build-rootless
