@@ -69,3 +69,17 @@ int sync_recv(int sock, int *fd)
 		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
 	return 0;
 }
+
+int sync_check_peer(int sock)
+{
+	char byte;
+	ssize_t n = recv(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (n < 0 && errno != EAGAIN)
+		return -1;
+	return 0;
+}

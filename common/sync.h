@@ -26,4 +26,10 @@ int sync_send(int sock, int fd);
  */
 int sync_recv(int sock, int *fd);
 
+/*
+ * Is the other side still there?  0 if its end is open, -1 with errno
+ * EPIPE if it closed it (by exiting, say).  Does not wait.
+ */
+int sync_check_peer(int sock);
+
 #endif

@@ -241,6 +241,8 @@ static int wait_for_id_maps(struct config *c)
 	 * ids clears it.)
 	 */
 	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
+	/* If it died before we asked, its end of the socket is closed. */
+	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
 	return idmapped;
 }
 
@@ -393,29 +395,33 @@ static void connect_veth(const struct config *c, pid_t pid)
 }
 
 /*
- * Undo, after the container or on a failure; each part may never have
- * been made.  The veth usually died with the container's namespace, but
- * the kernel may still be tearing it down: delete it now, so that it is
- * gone when we exit.
+ * The veth usually died with the container's namespace, but the kernel may
+ * still be tearing it down: delete it now, so that it is gone when we exit.
  */
+static void delete_host_link(const struct config *c)
+{
+	int nl = nl_open();
+
+	if (nl >= 0 && nl_link_delete(nl, c->host_link) == 0)
+		narrate("deleted %s, the host's end of the veth", c->host_link);
+	else if (nl >= 0 && errno == ENODEV)
+		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
+	else
+		warn("cannot delete %s: %s failed: %s (%s), ignoring", c->host_link,
+		     nl < 0 ? "nl_open" : "nl_link_delete", errno_name(errno), strerror(errno));
+	if (nl >= 0)
+		close(nl);
+}
+
+/* Undo, after the container or on a failure; each part may never have been made. */
 static void clean_up(void *arg)
 {
 	struct config *c = arg;
-	int nl;
 
 	stop_container(&c->pid);
 	if (!c->net_veth || c->subnet.owner == 0)
 		return;
-	nl = nl_open();
-	if (nl >= 0 && nl_link_delete(nl, c->host_link) == 0)
-		narrate("deleted %s, the host's end of the veth", c->host_link);
-	else if (errno == ENODEV)
-		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
-	else
-		warn("cannot delete %s: nl_link_delete failed: %s (%s), ignoring",
-		     c->host_link, errno_name(errno), strerror(errno));
-	if (nl >= 0)
-		close(nl);
+	delete_host_link(c);
 	subnet_release(SUBNET_DIR, &c->subnet);
 	narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 	c->subnet.owner = 0;
