@@ -174,13 +174,23 @@ void exec_command(const struct config *c)
 	explain_exec_failure(c, errno);
 }
 
+/*
+ * The paths in_proc() and in_rootfs() make live in a few rotating
+ * buffers, so that one call can name two of them.
+ */
+static char *next_path_buffer(void)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned int next;
+
+	return buf[next++ % 4];
+}
+
 const char *in_proc(pid_t pid, const char *name)
 {
-	static char buf[4][64];
-	static unsigned int next;
-	char *p = buf[next++ % 4];
+	char *p = next_path_buffer();
 
-	snprintf(p, 64, "/proc/%d/%s", pid, name);
+	snprintf(p, PATH_MAX, "/proc/%d/%s", pid, name);
 	return p;
 }
 
@@ -198,10 +208,7 @@ void stop_container(void *arg)
 
 const char *in_rootfs(const struct config *c, const char *path)
 {
-	/* A few at once, so one call can name two paths in the rootfs. */
-	static char buf[4][PATH_MAX];
-	static unsigned int next;
-	char *p = buf[next++ % 4];
+	char *p = next_path_buffer();
 
 	snprintf(p, PATH_MAX, "%s%s", c->rootfs, path);
 	return p;

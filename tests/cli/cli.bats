@@ -107,7 +107,7 @@ refuse_hostname_before_step3() {
 }
 
 @test "without root: one line saying which step lifts the need" {
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run "$ROOTFS" probe pid
+	run as_nobody "$BIN" run "$ROOTFS" probe pid
 	if [ "$STEP" -ge 5 ]; then
 		# The user namespace lifted it: rootless, the container just runs.
 		assert_success
@@ -130,7 +130,7 @@ refuse_hostname_before_step3() {
 }
 
 @test "--userns-base: rootless, only your own uid can be mapped" {
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run --userns-base 200000 "$ROOTFS" true
+	run as_nobody "$BIN" run --userns-base 200000 "$ROOTFS" true
 	[ "$STEP" -ge 5 ] || { assert_failure 125; return; }
 	assert_failure 125
 	assert_output "$PROG: --userns-base \"200000\": cannot be mapped without root: a rootless container can map only your own uid (65534)"
@@ -167,23 +167,16 @@ refuse_hostname_before_step3() {
 }
 
 @test "exit status 128+9 when the container is killed" {
-	local out=$TEST_TMP/out pid child
-	"$BIN" run "$ROOTFS" /bin/sh -c 'echo ready; exec sleep 30' >"$out" &
-	pid=$!
-	wait_for_line ready "$out"
-	child=$(pgrep -P "$pid" -x sleep)
-	kill -KILL "$child"
-	wait_status "$pid"
+	start_container -- /bin/sh -c 'echo ready; exec sleep 30'
+	kill -KILL "$CHILD_PID"
+	wait_status "$RUNTIME_PID"
 	assert_equal "$status" 137
 }
 
 @test "SIGTERM to the runtime reaches the container" {
-	local out=$TEST_TMP/out pid
-	"$BIN" run "$ROOTFS" /bin/sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$out" &
-	pid=$!
-	wait_for_line ready "$out"
-	kill -TERM "$pid"
-	wait_status "$pid"
+	start_container -- /bin/sh -c 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+	kill -TERM "$RUNTIME_PID"
+	wait_status "$RUNTIME_PID"
 	assert_equal "$status" 7
 }
 
@@ -205,25 +198,21 @@ refuse_hostname_before_step3() {
 }
 
 @test "--net veth without root says why and what works" {
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" run --net veth "$ROOTFS" true
+	run as_nobody "$BIN" run --net veth "$ROOTFS" true
 	assert_failure 125
 	[ "$STEP" -ge 6 ] || return 0
 	assert_output "$PROG: --net veth needs root: the host end of a veth is a host interface (CAP_NET_ADMIN on the host); rootless, use --net none, loopback only"
 }
 
 @test "--net veth: a killed container leaves no link behind" {
-	local out=$TEST_TMP/out pid child
 	if [ "$STEP" -lt 6 ]; then
 		run "$BIN" run --net veth "$ROOTFS" true
 		assert_failure 125
 		return
 	fi
-	"$BIN" run --net veth "$ROOTFS" /bin/sh -c 'echo ready; exec sleep 30' >"$out" &
-	pid=$!
-	wait_for_line ready "$out" "$pid"
-	child=$(pgrep -P "$pid" -x sleep)
-	kill -KILL "$child"
-	wait_status "$pid"
+	start_container --net veth -- /bin/sh -c 'echo ready; exec sleep 30'
+	kill -KILL "$CHILD_PID"
+	wait_status "$RUNTIME_PID"
 	assert_equal "$status" 137
 	# teardown checks that no bx link and no subnet claim is left
 }

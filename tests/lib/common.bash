@@ -48,12 +48,19 @@ container_bin() {
 # The unprivileged user of rootless runs: nobody, with no groups.
 ROOTLESS_UID=65534
 
+# as_nobody CMD...: run CMD as the unprivileged user, with no groups.
+# setpriv execs, so CMD keeps setpriv's pid.
+AS_NOBODY=(setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_UID --clear-groups)
+as_nobody() {
+	"${AS_NOBODY[@]}" "$@"
+}
+
 # The command that runs the step's binary, as root or (ROOTLESS=1) as
-# nobody, in RUNTIME_CMD.  setpriv execs, so the pid is the runtime's.
+# nobody, in RUNTIME_CMD.
 set_runtime_cmd() {
 	RUNTIME_CMD=("$(container_bin)")
 	if [ "${ROOTLESS:-}" = 1 ]; then
-		RUNTIME_CMD=(setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_UID --clear-groups "${RUNTIME_CMD[@]}")
+		RUNTIME_CMD=("${AS_NOBODY[@]}" "${RUNTIME_CMD[@]}")
 	fi
 }
 
