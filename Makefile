@@ -63,10 +63,12 @@ $(PROBE): tests/probes/probe.c
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
 # The tests' rootfs: the learner's rootfs plus the probe, so tests never
-# change rootfs/ itself.
+# change rootfs/ itself, and /scratch, which container root may write
+# whatever its uid on the host.
 $(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
 	@rm -rf $(TEST_ROOTFS)
 	@cp -a $(ROOTFS) $(TEST_ROOTFS)
+	@mkdir -m 0777 $(TEST_ROOTFS)/scratch
 	@cp $(PROBE) $@
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))

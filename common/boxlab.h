@@ -8,12 +8,14 @@
 #ifndef BOXLAB_H
 #define BOXLAB_H
 
+#include "cgroup.h"
 #include "cli.h"
 #include "hints.h"
 #include "kcall.h"
 #include "netlink.h"
 #include "parse.h"
 #include "process.h"
+#include "state.h"
 #include "subnet.h"
 #include "sync.h"
 #include "syscalls.h"

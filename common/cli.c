@@ -98,6 +98,19 @@ static const struct option_info *find_option(const char *word, const char **valu
 	return NULL;
 }
 
+/* The fewest bytes --memory takes; the most processes --pids-limit does
+ * (the kernel's own ceiling, PID_MAX_LIMIT on 64-bit). */
+#define MEMORY_MIN	(4LL << 20)
+#define PIDS_MAX	4194304
+
+/* --cpus can give at most every CPU this machine has. */
+static long online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}
+
 /* Store the value of an option this step has. */
 static int set_option(struct config *c, const struct option_info *o,
 		      const char *value, char *err, size_t errlen)
@@ -112,6 +125,29 @@ static int set_option(struct config *c, const struct option_info *o,
 		if (strcmp(value, "none") != 0 && strcmp(value, "veth") != 0)
 			return fail(err, errlen, "--net \"%s\": unknown mode: use none (loopback only) or veth", value);
 		c->net_veth = strcmp(value, "veth") == 0;
+	} else if (strcmp(o->name, "memory") == 0) {
+		c->memory = parse_size(value);
+		if (c->memory < 0)
+			return fail(err, errlen, "--memory \"%s\": not a size: use a number with K, M or G, like 64M", value);
+		if (c->memory < MEMORY_MIN)
+			return fail(err, errlen, "--memory \"%s\": too small: use at least 4M (less cannot start a shell)", value);
+		c->memory_arg = value;
+	} else if (strcmp(o->name, "cpus") == 0) {
+		c->cpu_quota = parse_cpus(value, CPU_PERIOD, online_cpus());
+		if (c->cpu_quota < 0)
+			return fail(err, errlen, "--cpus \"%s\": use a number of CPUs from 0.01 to %ld (this machine's), like 0.5",
+				    value, online_cpus());
+		c->cpus_arg = value;
+	} else if (strcmp(o->name, "pids-limit") == 0) {
+		c->pids_limit = parse_count(value, PIDS_MAX);
+		if (c->pids_limit < 0)
+			return fail(err, errlen, "--pids-limit \"%s\": use a whole number from 1 to %d", value, PIDS_MAX);
+	} else if (strcmp(o->name, "layer") == 0) {
+		if (c->nlayers == MAX_LAYERS)
+			return fail(err, errlen, "--layer \"%s\": at most %d layers", value, MAX_LAYERS);
+		c->layers[c->nlayers++] = value;
+	} else if (strcmp(o->name, "keep") == 0) {
+		c->keep = 1;
 	} else if (strcmp(o->name, "userns-base") == 0) {
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
@@ -131,6 +167,8 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 	c->step = step;
 	c->userns_base = USERNS_BASE_DEFAULT;
 	c->sync[0] = c->sync[1] = -1;
+	c->cg.fd = -1;
+	c->state_lock = -1;
 	if (argc < 2)
 		return fail(err, errlen, "missing the command \"run\" (try --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)

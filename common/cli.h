@@ -12,7 +12,10 @@
 
 #include <stddef.h>
 
+#include "cgroup.h"
 #include "subnet.h"
+
+#define MAX_LAYERS	16	/* --layer, at most (step 08) */
 
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
@@ -28,8 +31,22 @@ struct config {
 	int net_veth;		/* --net veth, not none (step 06) */
 	char host_link[16];	/* the host end of the veth: "bx" + id (step 06) */
 	struct subnet subnet;	/* the veth's two addresses (step 06) */
+	long long memory;	/* --memory in bytes, or 0 for no limit (step 07) */
+	const char *memory_arg;	/* --memory as given, "32M", for messages */
+	long cpu_quota;		/* --cpus as microseconds per CPU_PERIOD, or 0 */
+	const char *cpus_arg;	/* --cpus as given */
+	long pids_limit;	/* --pids-limit, or 0 for no limit */
+	struct cgroup cg;	/* the container's cgroup (step 07) */
+	int state_lock;		/* the lock that says this runtime is alive, or -1 */
+	const char *layers[MAX_LAYERS];	/* --layer DIRs, in the order given (step 08) */
+	int nlayers;
+	int keep;		/* --keep: leave the state dir for a look */
+	char state[4096];	/* the overlay's upper, work and root dirs (step 08) */
 	pid_t pid;		/* the container's first process, until reaped */
 };
+
+/* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */
+#define CPU_PERIOD	100000
 
 /* Container ids 0..65535 map to userns_base..userns_base+65535 (step 05). */
 #define USERNS_SIZE		65536

@@ -68,3 +68,29 @@ long parse_count(const char *text, long max)
 		return -1;
 	return n;
 }
+
+long parse_cpus(const char *text, long period, long max)
+{
+	long whole, hundredths = 0;
+	const char *p = text;
+	int digits = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (whole = 0; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > max)
+			return -1;
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p) && digits < 2; p++, digits++)
+			hundredths = hundredths * 10 + (*p - '0');
+		if (digits == 0)
+			return -1;
+		if (digits == 1)
+			hundredths *= 10;
+	}
+	if (*p || (whole == 0 && hundredths == 0) || (whole == max && hundredths > 0))
+		return -1;
+	return whole * period + hundredths * period / 100;
+}

@@ -15,6 +15,12 @@ int valid_hostname(const char *name);
  */
 long long parse_size(const char *text);
 
+/*
+ * "0.5" CPUs -> 50000, the microseconds per period of `period` that many
+ * CPUs get.  From 0.01 to max CPUs, at most two decimals; -1 otherwise.
+ */
+long parse_cpus(const char *text, long period, long max);
+
 /* A whole number from 1 to max, or -1. */
 long parse_count(const char *text, long max);
 

@@ -17,6 +17,7 @@
 #include "hints.h"
 #include "kcall.h"
 #include "process.h"
+#include "syscalls.h"
 
 #define STACK_SIZE (1024 * 1024)
 
@@ -28,6 +29,20 @@ static char stack[STACK_SIZE] __attribute__((aligned(16)));
 void *child_stack_top(void)
 {
 	return stack + sizeof(stack);
+}
+
+pid_t clone_into_cgroup(int (*fn)(void *), int flags, void *arg, int cgroup_fd)
+{
+	struct sys_clone_args args = {
+		.flags = (uint64_t)(flags & ~0xff) | CLONE_INTO_CGROUP,
+		.exit_signal = (uint64_t)(flags & 0xff),	/* clone() keeps it in the low byte */
+		.cgroup = (uint64_t)cgroup_fd,
+	};
+	long pid = sys_clone3(&args);
+
+	if (pid == 0)
+		_exit(fn(arg));
+	return (pid_t)pid;
 }
 
 void require_root(const struct config *c, const char *why)

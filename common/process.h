@@ -17,6 +17,15 @@
  */
 void *child_stack_top(void);
 
+/*
+ * Like clone(fn, stack, flags, arg), but the child is born in the cgroup
+ * whose directory is cgroup_fd (clone3 with CLONE_INTO_CGROUP, Linux 5.7,
+ * cgroup v2 only), so it never runs a moment outside it.  The child runs
+ * fn(arg) on a copy of our stack, as after fork(), and exits with what it
+ * returns.  -1 with errno (ENOSYS, E2BIG: an older kernel) otherwise.
+ */
+pid_t clone_into_cgroup(int (*fn)(void *), int flags, void *arg, int cgroup_fd);
+
 /* Die with a clear line unless we are root; `why` says what needs it. */
 void require_root(const struct config *c, const char *why);
 

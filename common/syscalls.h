@@ -45,6 +45,38 @@ struct mount_attr {
 #define AT_RECURSIVE		0x8000
 #endif
 
+/*
+ * clone3(2) (Linux 5.3) takes its arguments in a struct; CLONE_INTO_CGROUP
+ * (5.7) starts the child in the cgroup whose directory is .cgroup.
+ */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP	0x200000000ULL
+#endif
+struct sys_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+
+static inline long sys_clone3(struct sys_clone_args *args)
+{
+#ifdef SYS_clone3
+	return syscall(SYS_clone3, args, sizeof(*args));
+#else
+	(void)args;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /* pivot_root(2): "glibc does not provide a wrapper for this system call". */
 static inline int sys_pivot_root(const char *new_root, const char *put_old)
 {

@@ -222,8 +222,23 @@ check_dies_with_runtime() {
 	# /proc its dead runtime mounted: take both away.
 	for pid in $left; do kill -KILL "$pid"; done
 	umount "$ROOTFS/proc" 2>/dev/null || true
+	# From step 07 on the next run removes its cgroup and state file.
+	container -- /bin/true >/dev/null 2>&1 || true
 	echo "after the runtime was killed, still running in the container: ${left:-nothing}"
 	[ -z "$left" ]
+}
+
+check_next_run_cleans_up() {
+	local id
+	start_container -- /bin/sh -c 'echo ready; exec sleep 30' || return 1
+	id=$(running_cgroup_id)
+	kill -KILL "$RUNTIME_PID"
+	wait "$RUNTIME_PID" 2>/dev/null || true
+	[ -z "$CHILD_PID" ] || kill -KILL "$CHILD_PID" 2>/dev/null || true
+	umount "$ROOTFS/proc" 2>/dev/null || true
+	capture container -- /bin/true
+	echo "killed the runtime of the container ${id:-(no cgroup)}; the next run said: ${output:-nothing}"
+	[ -n "$id" ] && [[ $output == *"removed what container $id left behind"*"cgroup"* ]]
 }
 
 # --- the matrix rows, in the order the steps bring them ---
@@ -306,6 +321,103 @@ check_dies_with_runtime() {
 
 @test "the host's 127.0.0.1 is out of reach (from step 06)" {
 	holds_from 6 check_host_loopback_unreachable
+}
+
+check_oom_kill_reported() {
+	local under
+	under=$(container --memory 32M -- probe alloc 16 2>&1)
+	capture container --memory 32M -- probe alloc 64
+	echo "16 MiB under --memory 32M: $under; 64 MiB: exit status $status, and the runtime said: $output"
+	[ "$under" = "allocated 16 MiB" ] && [ "$status" -eq 137 ] &&
+		[[ $output == *"killed by the OOM killer (memory limit 32M)"* ]]
+}
+
+# end_background: stop the container start_container began, and wait.
+end_background() {
+	kill -TERM "$RUNTIME_PID" 2>/dev/null || true
+	wait "$RUNTIME_PID" || true
+}
+
+check_cpu_share() {
+	local id before after share
+	start_container --cpus 0.5 -- probe burn 2 || return 1
+	id=$(running_cgroup_id) || { end_background; echo "the container has no cgroup on the host"; return 1; }
+	before=$(cgroup_cpu_usec "$id")
+	wait_for_line done "$TEST_TMP/background.out" "$RUNTIME_PID" || { end_background; return 1; }
+	after=$(cgroup_cpu_usec "$id")
+	end_background
+	# usec over 2 s, as a percentage of one CPU
+	share=$(((after - before) / 20000))
+	echo "spinning for 2 s under --cpus 0.5, the cgroup boxlab/$id used ${share}% of one CPU"
+	[ "$share" -ge 35 ] && [ "$share" -le 65 ]
+}
+
+check_pids_limit() {
+	local seen host
+	start_container --pids-limit 32 -- probe forks 64 || return 1
+	seen=$(grep -m 1 -E '^[0-9]+ ' "$TEST_TMP/background.out")
+	# With the container at its limit, the host still forks.
+	host=$(bash -c 'true & wait $! && echo ok')
+	end_background
+	echo "forking 64 under --pids-limit 32: \"$seen\" (processes, then what fork() said); the host forks meanwhile: $host"
+	[ "$seen" = "32 EAGAIN" ] && [ "$host" = ok ]
+}
+
+check_cgroup_namespace() {
+	local inside id
+	start_container -- probe cgroup || return 1
+	inside=$(grep -m 1 ':' "$TEST_TMP/background.out")
+	id=$(running_cgroup_id)
+	end_background
+	echo "inside, /proc/self/cgroup: $inside; on the host the container is in: ${id:+boxlab/$id}${id:-no cgroup of its own}"
+	# Every hierarchy's line ends at the root: "N:CONTROLLERS:/".
+	[ -n "$id" ] && [ -n "$inside" ] && ! tr ' ' '\n' <<<"$inside" | grep -v '^$' | grep -qv ':/$'
+}
+
+check_cgroup_removed() {
+	local id left
+	start_container -- probe cgroup || return 1
+	id=$(running_cgroup_id)
+	end_background
+	left=$(container_cgroups | grep "/$id\$")
+	echo "the container's cgroup while it ran: ${id:+boxlab/$id}${id:-none}; after it ended: ${left:-gone}"
+	[ -n "$id" ] && [ -z "$left" ]
+}
+
+# Rootless runs skip these: a cgroup of its own needs root or a delegated
+# subtree, and the test machines have none for nobody.
+skip_cgroup_if_rootless() {
+	[ "${ROOTLESS:-}" != 1 ] || skip "rootless: no cgroup is delegated to nobody here"
+}
+
+@test "the next run cleans up after a killed runtime (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_next_run_cleans_up
+}
+
+@test "a memory hog is OOM-killed, and the runtime says so (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_oom_kill_reported
+}
+
+@test "--cpus 0.5 gets 35-65% of a CPU (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_cpu_share
+}
+
+@test "--pids-limit 32 stops fork at 32 (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_pids_limit
+}
+
+@test "its cgroup is its root: /proc/self/cgroup shows / (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_cgroup_namespace
+}
+
+@test "its cgroup is gone when it ends (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_cgroup_removed
 }
 
 # Rootless runs skip these: the host end of a veth needs root, by design.

@@ -150,7 +150,38 @@ host_state() {
 	# (containers run by hand with --net veth during the tests show here too).
 	ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^bx/ { print "link:", $2 }'
 	ls /run/boxlab/subnets 2>/dev/null | sed 's/^/subnet claim: /'
+	# Containers' cgroups, the runtimes' state files and the overlays'
+	# state dirs, as root and as the rootless user.
+	container_cgroups | sed 's/^/cgroup: /'
+	ls -d /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/* 2>/dev/null | sed 's/^/state file: /'
+	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/[0-9a-f]* 2>/dev/null | sed 's/^/state dir: /'
 	return 0
+}
+
+# Every container's cgroup directory, on cgroup v2 (boxlab/ID) and v1
+# (CONTROLLER/boxlab/ID).
+container_cgroups() {
+	find /sys/fs/cgroup/boxlab /sys/fs/cgroup/*/boxlab -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
+}
+
+# The id of the cgroup that holds a process: the running container's.
+running_cgroup_id() {
+	local dir
+	for dir in $(container_cgroups); do
+		# (cgroup files have no size: read it)
+		grep -q . "$dir/cgroup.procs" && { basename "$dir"; return 0; }
+	done
+	return 1
+}
+
+# cgroup_cpu_usec ID: the CPU time the group has used, in microseconds,
+# from its own counters (v2 cpu.stat; v1 cpuacct.usage, in nanoseconds).
+cgroup_cpu_usec() {
+	if [ -f "/sys/fs/cgroup/boxlab/$1/cpu.stat" ]; then
+		awk '$1 == "usage_usec" { print $2 }' "/sys/fs/cgroup/boxlab/$1/cpu.stat"
+	else
+		echo $(($(cat "/sys/fs/cgroup/cpuacct/boxlab/$1/cpuacct.usage") / 1000))
+	fi
 }
 
 remember_host_state() {

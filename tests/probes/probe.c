@@ -387,6 +387,105 @@ static int cmd_sethostname(const char *name)
 	return answer(sethostname(name, strlen(name)) == 0);
 }
 
+/* Wait up to 10 s for the test to look, ending early on SIGTERM (as PID 1,
+ * a signal without a handler would be ignored). */
+static void on_term(int sig)
+{
+	(void)sig;
+	_exit(0);
+}
+
+static void wait_for_the_test(void)
+{
+	signal(SIGTERM, on_term);
+	puts("ready");
+	fflush(stdout);
+	sleep(10);
+}
+
+/* Touch MIB mebibytes, one at a time; under a lower limit, never returns. */
+static int cmd_alloc(const char *mib_text)
+{
+	long i, mib = atol(mib_text);
+
+	for (i = 0; i < mib; i++) {
+		char *p = malloc(1 << 20);
+
+		if (!p)
+			return answer(0);
+		memset(p, 1, 1 << 20);
+	}
+	printf("allocated %ld MiB\n", mib);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Idle a second (the test reads the CPU time used so far), spin for
+ * SECONDS of wall time, say "done", and idle again for the second reading. */
+static int cmd_burn(const char *seconds_text)
+{
+	double end;
+	volatile unsigned long spins = 0;
+
+	signal(SIGTERM, on_term);
+	puts("ready");
+	fflush(stdout);
+	sleep(1);
+	end = now() + atof(seconds_text);
+	while (now() < end)
+		spins++;
+	puts("done");
+	fflush(stdout);
+	sleep(10);
+	return 0;
+}
+
+/* Fork children that wait, up to N of them: "PROCESSES ok" if all were
+ * born (counting this one), or "PROCESSES ERRNO" where fork() stopped. */
+static int cmd_forks(const char *n_text)
+{
+	long i, n = atol(n_text);
+	pid_t pid;
+
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	printf("%ld %s\n", i + 1, i == n ? "ok" : strerrorname_np(errno));
+	wait_for_the_test();
+	return 0;
+}
+
+/* This process's cgroups, one "ID:CONTROLLERS:PATH" a word, then wait. */
+static int cmd_cgroup(void)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return answer(0);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("%s ", line);
+	}
+	fclose(f);
+	putchar('\n');
+	wait_for_the_test();
+	return 0;
+}
+
 static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
@@ -394,7 +493,8 @@ static int usage(void)
 	      "       | open-write PATH | size PATH | mknod PATH | orphan\n"
 	      "       | hostname | sethostname NAME | ifaces | loopback\n"
 	      "       | connect ADDR PORT | listen ADDR PORT | serve PORT\n"
-	      "       | connect-gateway PORT\n",
+	      "       | connect-gateway PORT | alloc MIB | burn SECONDS\n"
+	      "       | forks N | cgroup\n",
 	      stderr);
 	return 2;
 }
@@ -443,5 +543,13 @@ int main(int argc, char **argv)
 		return cmd_hostname();
 	if (strcmp(cmd, "sethostname") == 0 && argc == 3)
 		return cmd_sethostname(argv[2]);
+	if (strcmp(cmd, "alloc") == 0 && argc == 3)
+		return cmd_alloc(argv[2]);
+	if (strcmp(cmd, "burn") == 0 && argc == 3)
+		return cmd_burn(argv[2]);
+	if (strcmp(cmd, "forks") == 0 && argc == 3)
+		return cmd_forks(argv[2]);
+	if (strcmp(cmd, "cgroup") == 0 && argc == 2)
+		return cmd_cgroup();
 	return usage();
 }

@@ -1,0 +1,401 @@
+/*
+ * cgroup.c - one small interface over cgroup v1 and v2.
+ *
+ * A cgroup is a directory in a cgroup filesystem: mkdir makes a group,
+ * writing a pid to its cgroup.procs moves a process in, writing its
+ * control files sets limits, rmdir removes it once it is empty.  The two
+ * layouts differ in where those directories are and what the files are
+ * called; this file knows both so that the steps need not.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "kcall.h"
+#include "process.h"
+
+/* The controllers a container's limits and accounting need. */
+static const char *const v2_controllers[] = { "memory", "cpu", "pids" };
+static const char *const v1_controllers[] = { "memory", "cpu", "cpuacct", "pids" };
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* v2 names the steps use, and where v1 keeps the same thing. */
+static const struct v1_file {
+	const char *v2;
+	const char *controller;
+	const char *v1;
+} v1_files[] = {
+	{ "memory.max", "memory", "memory.limit_in_bytes" },
+	/* v1 limits memory + swap together: "no swap" is memsw = memory */
+	{ "memory.swap.max", "memory", "memory.memsw.limit_in_bytes" },
+	{ "memory.peak", "memory", "memory.max_usage_in_bytes" },
+	{ "memory.events", "memory", "memory.oom_control" },
+	/* "QUOTA PERIOD" on v2 is two files on v1 */
+	{ "cpu.max", "cpu", "cpu.cfs_quota_us" },
+	{ "cpu.stat", "cpuacct", "cpuacct.usage" },
+	{ "pids.max", "pids", "pids.max" },
+	{ "cgroup.procs", NULL, "cgroup.procs" },
+};
+
+enum cgroup_layout cgroup_layout(const char *root)
+{
+	char path[256];
+
+	/* cgroup2 mounted at the root itself: nothing else can be there. */
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	if (access(path, F_OK) == 0)
+		return CGROUP_V2;
+	/* A tmpfs of per-controller mounts (an empty "unified" may be beside). */
+	snprintf(path, sizeof(path), "%s/memory/cgroup.procs", root);
+	if (access(path, F_OK) == 0)
+		return CGROUP_V1;
+	return CGROUP_NONE;
+}
+
+const char *cgroup_layout_name(enum cgroup_layout layout)
+{
+	switch (layout) {
+	case CGROUP_V2:
+		return "cgroup v2";
+	case CGROUP_V1:
+		return "cgroup v1";
+	case CGROUP_NONE:
+		break;
+	}
+	return "no cgroup";
+}
+
+int cgroup_delegated(const char *root, const char *proc_cgroup, char *rel, size_t size)
+{
+	char line[512], path[512], *own = NULL, *slash;
+	struct stat st;
+	FILE *f = fopen(proc_cgroup, "re");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::/", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			own = line + 4;
+			break;
+		}
+	fclose(f);
+	/* Climb from our own group while we own the directory. */
+	while (own && *own) {
+		snprintf(path, sizeof(path), "%s/%s", root, own);
+		if (stat(path, &st) < 0 || st.st_uid != geteuid())
+			break;
+		snprintf(rel, size, "%s", own);
+		found = 1;
+		slash = strrchr(own, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	if (!found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+/* printf into a path buffer; -1 with ENAMETOOLONG if it does not fit. */
+static int join(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int join(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static int make_dir(const char *path)
+{
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* v2: let the children of root/group use our controllers. */
+static void enable_controllers(const char *root, const char *group)
+{
+	char path[512];
+	size_t i;
+
+	if (join(path, sizeof(path), "%s/%s/cgroup.subtree_control", root, group) < 0)
+		return;
+	for (i = 0; i < COUNT(v2_controllers); i++)
+		/* One at a time: a controller this kernel lacks stops no other. */
+		if (write_file(path, "+%s", v2_controllers[i]) == 0)
+			narrate("enabled %s for the groups under /%s", v2_controllers[i], group);
+}
+
+static int create_v2(struct cgroup *cg, const char *parent)
+{
+	char path[512], above[256];
+	const char *slash = strrchr(parent, '/');
+
+	/* The group above PARENT hands the controllers down to PARENT... */
+	snprintf(above, sizeof(above), "%.*s", slash ? (int)(slash - parent) : 0, parent);
+	enable_controllers(cg->root, above);
+	if (join(path, sizeof(path), "%s/%s", cg->root, parent) < 0 || make_dir(path) < 0)
+		return -1;
+	/* ...and PARENT, which holds no process, hands them to each container. */
+	enable_controllers(cg->root, parent);
+	if (join(path, sizeof(path), "%s/%s", cg->root, cg->rel) < 0 || mkdir(path, 0755) < 0)
+		return -1;
+	cg->made = 1;
+	cg->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return cg->fd < 0 ? -1 : 0;
+}
+
+static int create_v1(struct cgroup *cg, const char *parent)
+{
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < COUNT(v1_controllers); i++) {
+		if (join(path, sizeof(path), "%s/%s", cg->root, v1_controllers[i]) < 0)
+			return -1;
+		if (access(path, F_OK) < 0)
+			continue;	/* not mounted: its files will be missing */
+		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], parent) < 0 ||
+		    make_dir(path) < 0)
+			return -1;
+		/* cpu and cpuacct may be one hierarchy, seen twice. */
+		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0 ||
+		    make_dir(path) < 0)
+			return -1;
+		cg->made = 1;
+	}
+	return 0;
+}
+
+int cgroup_create(struct cgroup *cg, enum cgroup_layout layout, const char *root,
+		  const char *parent, const char *id)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->fd = -1;
+	cg->layout = layout;
+	if (join(cg->root, sizeof(cg->root), "%s", root) < 0 ||
+	    join(cg->rel, sizeof(cg->rel), "%s/%s", parent, id) < 0)
+		return -1;
+	switch (layout) {
+	case CGROUP_V2:
+		return create_v2(cg, parent);
+	case CGROUP_V1:
+		return create_v1(cg, parent);
+	case CGROUP_NONE:
+		break;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static const struct v1_file *v1_file(const char *v2)
+{
+	size_t i;
+
+	for (i = 0; i < COUNT(v1_files); i++)
+		if (strcmp(v1_files[i].v2, v2) == 0)
+			return &v1_files[i];
+	return NULL;
+}
+
+/* The real path of a file: root/rel/file, or root/CONTROLLER/rel/v1-file. */
+static const char *path_of(const struct cgroup *cg, const char *controller, const char *file)
+{
+	static char path[512];
+
+	if (controller)
+		snprintf(path, sizeof(path), "%s/%s/%s/%s", cg->root, controller, cg->rel, file);
+	else
+		snprintf(path, sizeof(path), "%s/%s/%s", cg->root, cg->rel, file);
+	return path;
+}
+
+const char *cgroup_path(const struct cgroup *cg, const char *file)
+{
+	const struct v1_file *f = v1_file(file);
+
+	if (cg->layout == CGROUP_V1 && f)
+		return path_of(cg, f->controller ? f->controller : "memory", f->v1);
+	return path_of(cg, NULL, file);
+}
+
+/* v1: write what v2 says in one file, in the file(s) v1 has for it. */
+static int set_v1(const struct cgroup *cg, const char *file, const char *value)
+{
+	const struct v1_file *f = v1_file(file);
+	char quota[32];
+	long long limit;
+	long period;
+
+	if (!f || !f->controller) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strcmp(file, "cpu.max") == 0) {
+		/* "50000 100000": the period goes to its own file, first. */
+		if (sscanf(value, "%31s %ld", quota, &period) != 2) {
+			errno = EINVAL;
+			return -1;
+		}
+		narrate("v1: cpu.max is cpu.cfs_period_us %ld and cpu.cfs_quota_us %s", period, quota);
+		if (write_file(path_of(cg, "cpu", "cpu.cfs_period_us"), "%ld", period) < 0)
+			return -1;
+		return write_file(path_of(cg, "cpu", "cpu.cfs_quota_us"), "%s",
+				  strcmp(quota, "max") == 0 ? "-1" : quota);
+	}
+	if (strcmp(file, "memory.swap.max") == 0) {
+		/* v1 counts memory and swap together: no swap is memsw = memory. */
+		limit = cgroup_read(cg, "memory.max", NULL);
+		if (limit < 0)
+			return -1;
+		narrate("v1: memory.swap.max %s is memory.memsw.limit_in_bytes = memory.limit_in_bytes", value);
+		return write_file(path_of(cg, "memory", f->v1), "%lld", limit);
+	}
+	narrate("v1: %s is %s/%s", file, f->controller, f->v1);
+	return write_file(path_of(cg, f->controller, f->v1), "%s",
+			  strcmp(value, "max") == 0 ? "-1" : value);
+}
+
+int cgroup_set(const struct cgroup *cg, const char *file, const char *fmt, ...)
+{
+	char value[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	if (cg->layout == CGROUP_V1)
+		return set_v1(cg, file, value);
+	return write_file(path_of(cg, NULL, file), "%s", value);
+}
+
+int cgroup_add(const struct cgroup *cg, pid_t pid)
+{
+	char path[512];
+	size_t i;
+
+	if (cg->layout == CGROUP_V2)
+		return write_file(path_of(cg, NULL, "cgroup.procs"), "%d", pid);
+	for (i = 0; i < COUNT(v1_controllers); i++) {
+		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0)
+			return -1;
+		if (access(path, F_OK) < 0)
+			continue;
+		if (write_file(path_of(cg, v1_controllers[i], "cgroup.procs"), "%d", pid) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The number after "KEY " in a file of "key value" lines, or its first number. */
+static long long read_number(const char *path, const char *key)
+{
+	char line[256];
+	size_t n = key ? strlen(key) : 0;
+	long long value = -1;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!key) {
+			value = strcmp(line, "max\n") == 0 ? -1 : atoll(line);
+			break;
+		}
+		if (strncmp(line, key, n) == 0 && line[n] == ' ') {
+			value = atoll(line + n + 1);
+			break;
+		}
+	}
+	fclose(f);
+	if (value < 0)
+		errno = ENOENT;
+	return value;
+}
+
+long long cgroup_read(const struct cgroup *cg, const char *file, const char *key)
+{
+	const struct v1_file *f = v1_file(file);
+	long long ns;
+
+	if (cg->layout != CGROUP_V1)
+		return read_number(path_of(cg, NULL, file), key);
+	if (!f || !f->controller) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strcmp(file, "cpu.stat") == 0) {
+		/* cpuacct.usage is one number, in nanoseconds */
+		ns = read_number(path_of(cg, f->controller, f->v1), NULL);
+		return ns < 0 ? -1 : ns / 1000;
+	}
+	return read_number(path_of(cg, f->controller, f->v1), key);
+}
+
+/*
+ * rmdir fails with EBUSY while the group has a process, and the last ones
+ * may still be exiting: give them a moment (no longer than a second).
+ */
+static int remove_dir(const char *path)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+int cgroup_remove(struct cgroup *cg)
+{
+	char path[512];
+	size_t i;
+	int status = 0;
+
+	if (!cg->made)
+		return 0;
+	if (cg->fd >= 0)
+		close(cg->fd);
+	cg->fd = -1;
+	if (cg->layout == CGROUP_V2) {
+		/* Linux 5.14: one write kills every process in the group. */
+		if (access(path_of(cg, NULL, "cgroup.kill"), F_OK) == 0)
+			write_file(path_of(cg, NULL, "cgroup.kill"), "1");
+		status = remove_dir(path_of(cg, NULL, ""));
+	} else {
+		for (i = 0; i < COUNT(v1_controllers); i++) {
+			if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0 ||
+			    remove_dir(path) < 0)
+				status = -1;
+		}
+	}
+	if (status == 0)
+		cg->made = 0;
+	return status;
+}

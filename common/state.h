@@ -1,0 +1,40 @@
+/*
+ * state.h - what a runtime keeps on the host while its container runs,
+ * and how the next run cleans up after one that was killed.
+ *
+ * A runtime killed with SIGKILL cannot undo anything: its cgroup, its
+ * overlay's state dir and its claim on a /30 stay behind.  So before it
+ * makes any of them, a runtime takes a lock on a file of its own,
+ * RUN/ID, and writes there what it is about to make, one line each.  The
+ * lock goes away with the runtime, however it dies.  The next runtime
+ * sweeps: every file in RUN it can lock belonged to a dead one, and the
+ * lines in it say what to remove.
+ *
+ * RUN is /run/boxlab/containers as root; rootless, it is
+ * $XDG_RUNTIME_DIR/boxlab/containers, or /tmp/boxlab-UID/containers.
+ */
+#ifndef BOXLAB_STATE_H
+#define BOXLAB_STATE_H
+
+#include "cli.h"
+
+/* Where a container's own state dir goes: BOXLAB_STATE_DIR, or the default
+ * (/var/lib/boxlab as root; rootless, beside RUN). */
+const char *state_root(const struct config *c);
+
+/* Take this container's lock file (RUN/ID); its descriptor, or -1 with errno. */
+int state_lock(const struct config *c);
+
+/* Note in the lock file something about to be made: "cgroup ...", "dir ...". */
+int state_note(int lock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Everything it noted is gone: drop the lock file. */
+void state_unlock(const struct config *c, int lock);
+
+/* Remove what runtimes that died left behind, saying what; -1 on a failure. */
+int sweep_leftovers(const struct config *c);
+
+/* rm -rf, for a state dir: its subdirs may have any mode. */
+int remove_tree(const char *path);
+
+#endif
