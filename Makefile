@@ -71,6 +71,13 @@ $(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
 	@mkdir -m 0777 $(TEST_ROOTFS)/scratch
 	@cp $(PROBE) $@
 
+# Rootless runs get an image of their own, as a user unpacks one: owned by
+# the unprivileged user who runs them, so that its root owns it inside.
+$(TEST_ROOTFS)-rootless/usr/bin/probe: $(TEST_ROOTFS)/usr/bin/probe
+	@rm -rf $(TEST_ROOTFS)-rootless
+	@cp -a $(TEST_ROOTFS) $(TEST_ROOTFS)-rootless
+	@chown -R 65534:65534 $(TEST_ROOTFS)-rootless
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
 $(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
@@ -84,7 +91,7 @@ unit: $(UNIT_TESTS) ## the cmocka tests of common/
 		cat build/tap/unit-$${t##*/}.tap; \
 	done; exit $$status
 
-TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe
+TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
 
 matrix: $(TEST_INPUTS) ## the isolation checks of every step, as a table
 	@tests/require-root.sh "make matrix"
@@ -113,7 +120,7 @@ test: ## install what is missing, build, and run every test
 	@tests/require-root.sh "make test"
 	@scripts/deps.sh build test
 	@rm -rf build/tap
-	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe
+	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
 	@status=0; \
 	$(MAKE) --no-print-directory unit || status=1; \
 	SHARED=1 $(MAKE) --no-print-directory cli || status=1; \

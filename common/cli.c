@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -257,6 +258,38 @@ void usage_text(int step, char *buf, size_t size)
 #undef ADD
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/*
+ * Step 08 stacks ROOTFS and the --layer dirs as an overlay's lower layers:
+ * each must be a directory, on a filesystem that is not an overlay itself,
+ * and its name must not hold the ':' and ',' that separate mount options.
+ */
+static void check_layer(const char *what, const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		die("%s \"%s\" is not a directory", what, path);
+	if (strpbrk(path, ":,"))
+		die("%s \"%s\": an overlay layer's path cannot hold ':' or ',' (they separate the mount's options)", what, path);
+	if (statfs(path, &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC)
+		die("%s \"%s\" is on an overlay filesystem (inside a container already?): boxlab does not stack an overlay on an overlay; copy it to a disk filesystem (ext4, xfs, btrfs)",
+		    what, path);
+}
+
+static void check_layers(const struct config *c)
+{
+	int i;
+
+	if (c->step < 8)
+		return;
+	check_layer("ROOTFS", c->rootfs);
+	for (i = 0; i < c->nlayers; i++)
+		check_layer("--layer", c->layers[i]);
+}
+
 void parse_command_line(struct config *c, int step, const char *prog,
 			int argc, char **argv)
 {
@@ -291,6 +324,8 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		    errno_name(errno), strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
+
+	check_layers(c);
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
 		die("cannot pick a container id: getrandom failed");

@@ -41,7 +41,8 @@ struct config {
 	const char *layers[MAX_LAYERS];	/* --layer DIRs, in the order given (step 08) */
 	int nlayers;
 	int keep;		/* --keep: leave the state dir for a look */
-	char state[4096];	/* the overlay's upper, work and root dirs (step 08) */
+	char state[4000];	/* the container's state dir (step 08) */
+	char merged[4096];	/* the overlay, in it: the container's root */
 	pid_t pid;		/* the container's first process, until reaped */
 };
 

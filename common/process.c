@@ -190,7 +190,7 @@ void exec_command(const struct config *c)
 }
 
 /*
- * The paths in_proc() and in_rootfs() make live in a few rotating
+ * The paths in_proc(), in_rootfs() and in_state() make live in a few rotating
  * buffers, so that one call can name two of them.
  */
 static char *next_path_buffer(void)
@@ -226,6 +226,14 @@ const char *in_rootfs(const struct config *c, const char *path)
 	char *p = next_path_buffer();
 
 	snprintf(p, PATH_MAX, "%s%s", c->rootfs, path);
+	return p;
+}
+
+const char *in_state(const struct config *c, const char *name)
+{
+	char *p = next_path_buffer();
+
+	snprintf(p, PATH_MAX, "%s/%s", c->state, name);
 	return p;
 }
 

@@ -64,6 +64,9 @@ void stop_container(void *pid);
 /* ROOTFS + path, for mounting inside the rootfs from outside it. */
 const char *in_rootfs(const struct config *c, const char *path);
 
+/* The container's state dir + "/" + name: its overlay's dirs (step 08). */
+const char *in_state(const struct config *c, const char *name);
+
 /* Create an empty file, as touch(1) would (something to bind-mount over). */
 int create_file(const char *path, mode_t mode);
 

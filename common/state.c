@@ -53,8 +53,7 @@ const char *state_root(const struct config *c)
 	return c->rootless ? rootless_base() : "/var/lib/boxlab";
 }
 
-/* mkdir -p, mode 0700 for what it makes; refuses a dir someone else owns. */
-static int make_private_dirs(const char *path)
+int make_dirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX], *p;
 	struct stat st;
@@ -62,11 +61,11 @@ static int make_private_dirs(const char *path)
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -1;
 	if (stat(path, &st) < 0)
 		return -1;
@@ -91,7 +90,7 @@ int state_lock(const struct config *c)
 {
 	int fd, saved;
 
-	if (make_private_dirs(run_dir(c)) < 0)
+	if (make_dirs(run_dir(c), 0700) < 0)
 		return -1;
 	/* Locked before it has its name: no sweep may ever take it for dead. */
 	fd = open(lock_path(c, "."), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

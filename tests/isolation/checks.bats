@@ -384,6 +384,101 @@ check_cgroup_removed() {
 	[ -n "$id" ] && [ -z "$left" ]
 }
 
+# A checksum of the image: every path, its type, mode, owner and size,
+# and every file's contents.
+image_sum() {
+	(cd "$ROOTFS" && find . -xdev -printf '%p %y %m %U %G %s\n' | sort &&
+		find . -xdev -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c 1-16
+}
+
+# A file of the image that a container's root may delete at every step.
+make_victim() {
+	echo "part of the image" >"$ROOTFS/scratch/victim"
+	chown --reference="$ROOTFS" "$ROOTFS/scratch/victim"
+}
+
+check_image_untouched() {
+	local before after
+	make_victim
+	before=$(image_sum)
+	container -- /bin/sh -c 'echo new >/scratch/new; echo more >>/etc/passwd; rm /scratch/victim' >/dev/null 2>&1
+	after=$(image_sum)
+	# Before step 08 the container wrote into the image itself: undo that.
+	rm -f "$ROOTFS/scratch/new" "$ROOTFS/scratch/victim"
+	sed -i '/^more$/d' "$ROOTFS/etc/passwd"
+	echo "the image's checksum before a container wrote, appended and deleted: $before; after: $after"
+	[ "$before" = "$after" ]
+}
+
+check_writes_stay_private() {
+	local mark=mark-$RANDOM seen
+	start_container -- /bin/sh -c "echo A >/scratch/$mark && echo ready; exec sleep 30" || return 1
+	seen=$(container -- probe stat "/scratch/$mark")
+	end_background
+	rm -f "$ROOTFS/scratch/$mark"
+	echo "one container wrote /scratch/$mark; another, running meanwhile, sees: $seen"
+	grep -qx ready "$TEST_TMP/background.out" && [ "$seen" = ENOENT ]
+}
+
+check_whiteout_kept() {
+	local state kind
+	make_victim
+	capture container --keep -- rm /scratch/victim
+	rm -f "$ROOTFS/scratch/victim"
+	state=$(sed -n 's/.*kept the state dir \([^:]*\):.*/\1/p' <<<"$output")
+	kind=$(stat -c '%F %t,%T' "$state/upper/scratch/victim" 2>&1)
+	[ -z "$state" ] || rm -rf "$state"
+	echo "the container deleted /scratch/victim; the runtime said: $output; in the kept upper dir it is: $kind"
+	[ -n "$state" ] && [ "$kind" = "character special file 0,0" ]
+}
+
+check_layers_stack() {
+	local seen
+	chmod 0755 "$TEST_TMP"	# container root must reach the layers
+	mkdir -p "$TEST_TMP/one" "$TEST_TMP/two"
+	echo "from one" >"$TEST_TMP/one/layered"
+	echo "only in one" >"$TEST_TMP/one/lower"
+	echo "from two" >"$TEST_TMP/two/layered"
+	seen=$(container --layer "$TEST_TMP/one" --layer "$TEST_TMP/two" -- /bin/cat /layered /lower 2>&1 | tr '\n' ' ')
+	echo "with --layer one --layer two, /layered and /lower read: $seen"
+	[ "$seen" = "from two only in one " ]
+}
+
+# The state dirs of running containers, as root and rootless.
+state_dirs() {
+	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
+}
+
+check_state_dir_removed() {
+	local during after
+	start_container -- probe cgroup || return 1
+	during=$(state_dirs)
+	end_background
+	after=$(state_dirs)
+	echo "the container's state dir while it ran: ${during:-none}; after: ${after:-gone}"
+	[ -n "$during" ] && [ -z "$after" ]
+}
+
+@test "writes and deletes leave the image as it was (from step 08)" {
+	holds_from 8 check_image_untouched
+}
+
+@test "two containers of one image do not see each other's writes (from step 08)" {
+	holds_from 8 check_writes_stay_private
+}
+
+@test "--keep: a deleted image file is a whiteout in the upper dir (from step 08)" {
+	holds_from 8 check_whiteout_kept
+}
+
+@test "--layer dirs stack in the order given (from step 08)" {
+	holds_from 8 check_layers_stack
+}
+
+@test "its state dir is gone when it ends (from step 08)" {
+	holds_from 8 check_state_dir_removed
+}
+
 # Rootless runs skip these: a cgroup of its own needs root or a delegated
 # subtree, and the test machines have none for nobody.
 skip_cgroup_if_rootless() {

@@ -7,6 +7,9 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROOTFS=$TOP/build/test-rootfs
+# Rootless, an image the unprivileged user owns (root's could not be
+# written through step 08's overlay: root is unmapped inside).
+[ "${ROOTLESS:-}" != 1 ] || ROOTFS=$TOP/build/test-rootfs-rootless
 
 # Every step's name, as the runtime's messages give them.
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
@@ -44,6 +47,9 @@ container_bin() {
 		echo "$TOP/$(step_dir "$STEP")/container"
 	fi
 }
+
+# A container's id: eight hex digits.
+ID_GLOB='[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
 
 # The unprivileged user of rootless runs: nobody, with no groups.
 ROOTLESS_UID=65534
@@ -154,7 +160,7 @@ host_state() {
 	# state dirs, as root and as the rootless user.
 	container_cgroups | sed 's/^/cgroup: /'
 	ls -d /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/* 2>/dev/null | sed 's/^/state file: /'
-	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/[0-9a-f]* 2>/dev/null | sed 's/^/state dir: /'
+	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null | sed 's/^/state dir: /'
 	return 0
 }
 
