@@ -24,7 +24,7 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps rootfs shell test unit matrix matrix-rootless check cli diff doctor asan clean
+.PHONY: all help deps rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -129,6 +129,17 @@ test: ## install what is missing, build, and run every test
 	BUILD=asan $(MAKE) --no-print-directory cli || status=1; \
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \
 	tests/summary.sh; exit $$status
+
+# The same checks on a pure cgroup v2 kernel, Debian's, booted under qemu
+# in software emulation.  VM_STEPS picks the columns (every step by
+# default); VM_ROOTLESS=1 adds the rootless matrix.
+VM_STEPS ?= $(STEPS)
+
+test-vm: ## the matrix on a pure cgroup-v2 kernel under qemu: make test-vm [VM_STEPS="step07-cgroups ..."]
+	@tests/require-root.sh "make test-vm"
+	@scripts/deps.sh build test vm
+	@$(MAKE) --no-print-directory all $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
+	@tests/vm/run.sh $(VM_STEPS)
 
 diff: ## the lesson of step N: make diff STEP=N
 	@test -n "$(STEP)" || { echo "usage: make diff STEP=N (2-$(words $(STEPS)))"; exit 2; }

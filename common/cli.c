@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -257,8 +258,6 @@ void usage_text(int step, char *buf, size_t size)
 	    "127 if COMMAND is not found in ROOTFS.\n");
 #undef ADD
 }
-
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
 /*
  * Step 08 stacks ROOTFS and the --layer dirs as an overlay's lower layers:

@@ -183,7 +183,8 @@ refuse_hostname_before_step3() {
 @test "-v narrates the kernel calls" {
 	run "$BIN" run -v "$ROOTFS" /bin/true
 	assert_success
-	assert_line --regexp "^$PROG: start the container's first process: clone\(container_main, child_stack_top\(\), flags, c\) = [0-9]+$"
+	# From step 07 on cgroup v2, clone3() starts it in its cgroup.
+	assert_line --regexp "^$PROG: start the container's first process( in its cgroup)?: clone(_into_cgroup)?\(container_main, .*\) = [0-9]+$"
 	assert_line "$PROG: the container exited with status 0"
 }
 
@@ -224,12 +225,13 @@ refuse_hostname_before_step3() {
 		assert_failure 125
 		return
 	fi
-	# Each one says its address, then waits at a gate (a file the test
-	# makes in the rootfs) so that all 20 hold their links at once.
+	# Each one says its address, then waits for a SIGHUP (the runtime
+	# passes it on) so that all 20 hold their links at once.
 	for i in $(seq 20); do
 		"$BIN" run -v --net veth "$ROOTFS" /bin/sh -c \
-			'ip -o -4 addr show eth0 | awk "{ print \$4 }"; echo ready
-			 while [ ! -e /gate ]; do sleep 0.1; done
+			'trap "go=1" HUP
+			 ip -o -4 addr show eth0 | awk "{ print \$4 }"; echo ready
+			 while [ -z "$go" ]; do sleep 0.1; done
 			 ping -c 1 -W 5 "$(ip route | awk "/default/ { print \$3 }")" >/dev/null && echo reached-host-end' \
 			>"$TEST_TMP/c$i" 2>&1 &
 		pids+=($!)
@@ -237,11 +239,10 @@ refuse_hostname_before_step3() {
 	for i in $(seq 20); do
 		wait_for_line ready "$TEST_TMP/c$i" "${pids[$((i - 1))]}" || failed=1
 	done
-	touch "$ROOTFS/gate"
+	kill -HUP "${pids[@]}"
 	for i in "${pids[@]}"; do
 		wait "$i" || failed=1
 	done
-	rm -f "$ROOTFS/gate"
 	assert_equal "$failed" 0
 	assert_equal "$(cat "$TEST_TMP"/c* | grep -E '^10\.200\.' | sort -u | wc -l)" 20
 	assert_equal "$(cat "$TEST_TMP"/c* | grep -o 'make a veth pair: bx[0-9a-f]*' | sort -u | wc -l)" 20
@@ -255,4 +256,123 @@ refuse_hostname_before_step3() {
 		'echo x >/written-inside && rm /written-inside && echo y >/tmp/t && cat /tmp/t && rm /tmp/t'
 	assert_success
 	assert_output y
+}
+
+# refused_before N OPTION: steps before N do not have OPTION yet.
+refused_before() {
+	assert_failure 125
+	assert_output "$PROG: $2 arrives in step 0$1 (${STEP_NAMES[$1]}); this is step 0$STEP"
+}
+
+@test "--memory: malformed, zero and too small sizes are refused" {
+	run "$BIN" run --memory 12Q "$ROOTFS" true
+	[ "$STEP" -ge 7 ] || { refused_before 7 --memory; return; }
+	assert_failure 125
+	assert_output "$PROG: --memory \"12Q\": not a size: use a number with K, M or G, like 64M"
+	run "$BIN" run --memory 0 "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --memory \"0\": not a size: use a number with K, M or G, like 64M"
+	run "$BIN" run --memory 1M "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --memory \"1M\": too small: use at least 4M (less cannot start a shell)"
+}
+
+@test "--cpus: out of range is refused" {
+	local most
+	most=$(nproc)
+	run "$BIN" run --cpus 0 "$ROOTFS" true
+	[ "$STEP" -ge 7 ] || { refused_before 7 --cpus; return; }
+	assert_failure 125
+	assert_output "$PROG: --cpus \"0\": use a number of CPUs from 0.01 to $most (this machine's), like 0.5"
+	run "$BIN" run --cpus "$((most + 1))" "$ROOTFS" true
+	assert_failure 125
+	run "$BIN" run --cpus 0.001 "$ROOTFS" true
+	assert_failure 125
+	run "$BIN" run --cpus half "$ROOTFS" true
+	assert_failure 125
+}
+
+@test "--pids-limit 0 is refused" {
+	run "$BIN" run --pids-limit 0 "$ROOTFS" true
+	[ "$STEP" -ge 7 ] || { refused_before 7 --pids-limit; return; }
+	assert_failure 125
+	assert_output "$PROG: --pids-limit \"0\": use a whole number from 1 to 4194304"
+}
+
+@test "-v says what the container used" {
+	run "$BIN" run -v --memory 64M "$ROOTFS" /bin/true
+	[ "$STEP" -ge 7 ] || { refused_before 7 --memory; return; }
+	assert_success
+	assert_line --regexp "^$PROG: it used at most [0-9]+ KiB of memory$"
+	assert_line --regexp "^$PROG: it used [0-9]+\.[0-9]{3} s of CPU time$"
+}
+
+@test "rootless without a delegated cgroup: limits skipped, in one line" {
+	run as_nobody "$BIN" run --memory 64M "$ROOTFS" probe pid
+	[ "$STEP" -ge 5 ] || { assert_failure 125; return; }
+	[ "$STEP" -ge 7 ] || { refused_before 7 --memory; return; }
+	[ "$(stat -f -c %T /sys/fs/cgroup)" != cgroup2fs ] ||
+		skip "cgroup v2 here: whether nobody has a delegated subtree depends on the machine"
+	assert_success
+	assert_line 1
+	assert_line "$PROG: warning: rootless: no cgroup delegated to you (cgroup v1), so no limits: on cgroup v2 with systemd, run under 'systemd-run --user --scope -p Delegate=yes', or run as root"
+}
+
+@test "--layer that is not a directory" {
+	run "$BIN" run --layer /etc/hostname "$ROOTFS" true
+	[ "$STEP" -ge 8 ] || { refused_before 8 --layer; return; }
+	assert_failure 125
+	assert_output "$PROG: --layer \"/etc/hostname\" is not a directory"
+}
+
+@test "an image on overlayfs is refused (no overlay on an overlay)" {
+	local image=$TEST_TMP/image
+	[ "$STEP" -ge 8 ] || skip "an overlay root arrives in step 08"
+	mkdir "$image"
+	mount -t overlay overlay -o "lowerdir=$ROOTFS:$ROOTFS/scratch" "$image"
+	run "$BIN" run "$image" true
+	umount "$image"
+	assert_failure 125
+	assert_output "$PROG: ROOTFS \"$image\" is on an overlay filesystem (inside a container already?): boxlab does not stack an overlay on an overlay; copy it to a disk filesystem (ext4, xfs, btrfs)"
+}
+
+@test "a state dir on overlayfs is refused" {
+	local ovl=$TEST_TMP/ovl
+	[ "$STEP" -ge 8 ] || skip "the state dir arrives in step 08"
+	mkdir -p "$ovl" "$TEST_TMP/upper" "$TEST_TMP/work" "$TEST_TMP/lower"
+	mount -t overlay overlay -o "lowerdir=$TEST_TMP/lower,upperdir=$TEST_TMP/upper,workdir=$TEST_TMP/work" "$ovl"
+	BOXLAB_STATE_DIR=$ovl/state run "$BIN" run "$ROOTFS" true
+	ls -A "$ovl/state" >"$TEST_TMP/left" 2>/dev/null || true
+	umount "$ovl"
+	assert_failure 125
+	assert_output "$PROG: the state dir $ovl/state is on overlayfs, which cannot hold an overlay's upper dir: set BOXLAB_STATE_DIR to a directory on ext4, xfs, btrfs or tmpfs"
+	assert_equal "$(cat "$TEST_TMP/left")" ""
+}
+
+# Every feature at once: limits, a veth, the overlay.
+ALL_FEATURES=(--memory 64M --cpus 1 --pids-limit 64 --net veth)
+
+@test "the whole runtime: 200 runs one after another leave nothing behind" {
+	local i failed=0
+	[ "$STEP" -ge 8 ] || skip "the whole runtime is step 08"
+	for i in $(seq 200); do
+		"$BIN" run "${ALL_FEATURES[@]}" "$ROOTFS" /bin/sh -c 'echo x >/scratch/x' || failed=$((failed + 1))
+	done
+	assert_equal "$failed" 0
+	# teardown compares mounts, cgroups, links, state files and dirs, processes
+	assert_equal "$(ps -eo stat=,comm= | awk '$1 ~ /^Z/ && $2 ~ /^(container|sh|probe)/' | wc -l)" 0
+}
+
+@test "the whole runtime: 20 at once leave nothing behind" {
+	local i pids=() failed=0
+	[ "$STEP" -ge 8 ] || skip "the whole runtime is step 08"
+	for i in $(seq 20); do
+		"$BIN" run "${ALL_FEATURES[@]}" "$ROOTFS" /bin/sh -c 'echo x >/scratch/x; sleep 1' &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || failed=$((failed + 1))
+	done
+	assert_equal "$failed" 0
+	assert_equal "$(ps -eo stat=,comm= | awk '$1 ~ /^Z/ && $2 ~ /^(container|sh|probe)/' | wc -l)" 0
 }

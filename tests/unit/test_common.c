@@ -90,6 +90,25 @@ static void test_parse_count(void **state)
 	assert_int_equal(parse_count("-3", 1000), -1);
 }
 
+static void test_parse_cpus(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_cpus("0.5", 100000, 4), 50000);
+	assert_int_equal(parse_cpus("1", 100000, 4), 100000);
+	assert_int_equal(parse_cpus("1.25", 100000, 4), 125000);
+	assert_int_equal(parse_cpus("0.01", 100000, 4), 1000);
+	assert_int_equal(parse_cpus("4", 100000, 4), 400000);
+	assert_int_equal(parse_cpus("4.5", 100000, 4), -1);
+	assert_int_equal(parse_cpus("5", 100000, 4), -1);
+	assert_int_equal(parse_cpus("0", 100000, 4), -1);
+	assert_int_equal(parse_cpus("0.00", 100000, 4), -1);
+	assert_int_equal(parse_cpus("0.001", 100000, 4), -1);
+	assert_int_equal(parse_cpus("1.", 100000, 4), -1);
+	assert_int_equal(parse_cpus(".5", 100000, 4), -1);
+	assert_int_equal(parse_cpus("half", 100000, 4), -1);
+	assert_int_equal(parse_cpus("-1", 100000, 4), -1);
+}
+
 static void test_valid_hostname(void **state)
 {
 	(void)state;
@@ -271,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_errno_name),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_count),
+		cmocka_unit_test(test_parse_cpus),
 		cmocka_unit_test(test_valid_hostname),
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_parse_args_errors),
