@@ -206,7 +206,7 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 	}
 	if (i >= argc)
 		return fail(err, errlen, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
-	c->rootfs = argv[i++];
+	c->rootfs = c->image = argv[i++];
 	if (i >= argc)
 		return fail(err, errlen, "missing COMMAND to run in \"%s\"", c->rootfs);
 	c->argv = &argv[i];

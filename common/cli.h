@@ -21,7 +21,8 @@
 struct config {
 	int step;		/* this program's step number, 1..8 */
 	char id[16];		/* a short random id: default hostname, names */
-	const char *rootfs;	/* ROOTFS as given */
+	const char *rootfs;	/* the container's root: ROOTFS as given (step 08: its overlay) */
+	const char *image;	/* ROOTFS as given, for messages */
 	char **argv;		/* COMMAND [ARG...], NULL-terminated */
 	int verbose;		/* -v: narrate every kernel call */
 	const char *hostname;	/* --hostname, or NULL for the id (step 03) */

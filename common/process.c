@@ -151,13 +151,13 @@ static void __attribute__((noreturn)) explain_exec_failure(const struct config *
 
 	if (err == ENOENT && strchr(cmd, '/') && stat(cmd, &st) == 0)
 		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
-			 cmd, c->rootfs);
+			 cmd, c->image);
 	if (err == ENOENT && strchr(cmd, '/'))
 		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
-			 cmd, cmd, c->rootfs);
+			 cmd, cmd, c->image);
 	if (err == ENOENT)
 		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
-			 cmd, cmd, CONTAINER_PATH, c->rootfs);
+			 cmd, cmd, CONTAINER_PATH, c->image);
 	die_with(EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s",
 		 cmd, errno_name(err), strerror(err),
 		 err == EACCES ? "it is not an executable file (check its mode, and that it is not a directory)" :

@@ -328,8 +328,8 @@ refused_before() {
 @test "an image on overlayfs is refused (no overlay on an overlay)" {
 	local image=$TEST_TMP/image
 	[ "$STEP" -ge 8 ] || skip "an overlay root arrives in step 08"
-	mkdir "$image"
-	mount -t overlay overlay -o "lowerdir=$ROOTFS:$ROOTFS/scratch" "$image"
+	mkdir "$image" "$TEST_TMP/empty"
+	mount -t overlay overlay -o "lowerdir=$ROOTFS:$TEST_TMP/empty" "$image"
 	run "$BIN" run "$image" true
 	umount "$image"
 	assert_failure 125
