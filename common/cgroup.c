@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,8 +51,15 @@ static const struct v1_file {
 enum cgroup_layout cgroup_layout(const char *root)
 {
 	char path[256];
+	struct statfs fs;
 
-	/* cgroup2 mounted at the root itself: nothing else can be there. */
+	/* cgroup2 mounted at the root itself, or v1's memory controller. */
+	snprintf(path, sizeof(path), "%s/memory", root);
+	if (statfs(root, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_V2;
+	if (statfs(path, &fs) == 0 && fs.f_type == CGROUP_SUPER_MAGIC)
+		return CGROUP_V1;
+	/* Not a cgroup filesystem: a tree laid out like one (the unit tests'). */
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
 	if (access(path, F_OK) == 0)
 		return CGROUP_V2;

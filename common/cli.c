@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,32 @@ static void check_layer(const char *what, const char *path)
 		    what, path);
 }
 
+/*
+ * As root, container root is host uid --userns-base, a stranger to the
+ * layers (only ROOTFS is id-mapped): every dir on the way must let others
+ * through, and the layer let them read.  Rootless, they are your own.
+ */
+static void check_layer_reachable(const struct config *c, const char *layer)
+{
+	char path[PATH_MAX], *slash;
+	struct stat st;
+	mode_t need = S_IROTH | S_IXOTH;
+
+	if (c->rootless || !realpath(layer, path))
+		return;
+	for (;;) {
+		if (stat(path, &st) == 0 && (long)st.st_uid != c->userns_base && (st.st_mode & need) != need)
+			die("--layer \"%s\": container root (host uid %ld) cannot %s %s (mode %04o): chmod o+%s it, or use another dir",
+			    layer, c->userns_base, need & S_IROTH ? "read" : "pass through", path,
+			    (unsigned)(st.st_mode & 07777), need & S_IROTH ? "rx" : "x");
+		need = S_IXOTH;
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			break;
+		*slash = '\0';
+	}
+}
+
 static void check_layers(const struct config *c)
 {
 	int i;
@@ -285,8 +312,10 @@ static void check_layers(const struct config *c)
 	if (c->step < 8)
 		return;
 	check_layer("ROOTFS", c->rootfs);
-	for (i = 0; i < c->nlayers; i++)
+	for (i = 0; i < c->nlayers; i++) {
 		check_layer("--layer", c->layers[i]);
+		check_layer_reachable(c, c->layers[i]);
+	}
 }
 
 void parse_command_line(struct config *c, int step, const char *prog,

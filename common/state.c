@@ -188,7 +188,7 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 	if (sscanf(line, "cgroup %d %63s %191s", &layout, cg.root, cg.rel) == 3) {
 		cg.layout = layout;
 		status = cgroup_remove(&cg);
-		snprintf(a, sizeof(a), "its cgroup %s/%s", cg.root, cg.rel);
+		snprintf(a, sizeof(a), "its cgroup %s (%s)", cg.rel, cgroup_layout_name(cg.layout));
 	} else if (sscanf(line, "dir %4095s", b) == 1) {
 		status = remove_tree(b);
 		snprintf(a, sizeof(a), "its state dir %s", b);

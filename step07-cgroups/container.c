@@ -356,7 +356,7 @@ static pid_t start_container(struct config *c)
 	}
 	pid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container's first process");
 	if (c->cg.made)
-		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup (%s)", cgroup_path(&c->cg, "cgroup.procs"));
+		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
 }
 

@@ -27,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -381,7 +382,7 @@ static pid_t start_container(struct config *c)
 	}
 	pid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container's first process");
 	if (c->cg.made)
-		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup (%s)", cgroup_path(&c->cg, "cgroup.procs"));
+		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
 }
 
@@ -446,8 +447,6 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	close(userns);
 	return tree;
 }
-
-#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
 /*
  * The container's state dir, STATE/ID: the parent makes it and hands it

@@ -325,6 +325,14 @@ refused_before() {
 	assert_output "$PROG: --layer \"/etc/hostname\" is not a directory"
 }
 
+@test "a --layer container root cannot read is refused, with the fix" {
+	mkdir -m 0700 "$TEST_TMP/private"
+	run "$BIN" run --layer "$TEST_TMP/private" "$ROOTFS" true
+	[ "$STEP" -ge 8 ] || { refused_before 8 --layer; return; }
+	assert_failure 125
+	assert_output "$PROG: --layer \"$TEST_TMP/private\": container root (host uid 100000) cannot read $TEST_TMP/private (mode 0700): chmod o+rx it, or use another dir"
+}
+
 @test "an image on overlayfs is refused (no overlay on an overlay)" {
 	local image=$TEST_TMP/image
 	[ "$STEP" -ge 8 ] || skip "an overlay root arrives in step 08"
