@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
-# Usage: scripts/deps.sh GROUP...      GROUP is "build" or "test" (or both)
+# Usage: scripts/deps.sh GROUP...      GROUP is "build", "test" or "vm"
 #
 # Prints nothing when everything is already installed. Otherwise:
 #   - as root on Debian or Ubuntu, installs what is missing with apt-get,
@@ -36,8 +36,17 @@ test_packages=(
 )
 readonly test_why="to run the tests"
 
+# vm: tests/vm/run.sh boots a Debian kernel under qemu (software emulation,
+# no KVM needed) to run the checks on a pure cgroup v2 machine.
+vm_packages=(
+	qemu-system-x86 # qemu-system-x86_64, the emulated machine
+	e2fsprogs       # mkfs.ext4 -d: the test rootfs as the guest's disk
+	busybox-static  # the guest's initramfs: insmod, mount, switch_root
+)
+readonly vm_why="to run the checks in a virtual machine"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build or test)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test or vm)" >&2
 	exit 2
 }
 
@@ -100,6 +109,7 @@ main() {
 		case $group in
 		build) packages=("${build_packages[@]}") because=$build_why ;;
 		test) packages=("${test_packages[@]}") because=$test_why ;;
+		vm) packages=("${vm_packages[@]}") because=$vm_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")
