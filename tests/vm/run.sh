@@ -261,6 +261,7 @@ boot() {
 # The machines go when this script is stopped.
 stop_machines() {
 	local file
+	echo "$me: stopped; powering the machines off" >&2
 	for file in "$vm"/vm*/qemu.pid; do
 		if [[ -s $file ]]; then kill "$(cat "$file")" 2>/dev/null || true; fi
 	done
@@ -303,6 +304,7 @@ main() {
 	make_disks
 
 	mapfile -t groups < <(split_steps "$(jobs_wanted)" "$@")
+	rm -f build/tap/matrix-vm-*.tap
 	trap stop_machines INT TERM HUP
 	start=$(date +%s)
 	for n in "${!groups[@]}"; do
