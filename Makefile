@@ -80,7 +80,7 @@ $(TEST_ROOTFS)-rootless/usr/bin/probe: $(TEST_ROOTFS)/usr/bin/probe
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR)
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
 

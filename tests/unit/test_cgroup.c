@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fake_tree.h"
 
 /* Write text into root/path, making it. */
 static void put(const char *root, const char *path, const char *text)
@@ -60,17 +61,7 @@ static char *fake_root(void)
 {
 	static char dir[64];
 
-	snprintf(dir, sizeof(dir), "/tmp/boxlab-cgroup.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	return dir;
-}
-
-static void remove_fake(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	return make_fake(dir, sizeof(dir), "/tmp/boxlab-cgroup.XXXXXX");
 }
 
 static void test_layout(void **state)

@@ -18,6 +18,7 @@
 #include "process.h"
 #include "hints.h"
 #include "parse.h"
+#include "fake_tree.h"
 
 static void test_call_name(void **state)
 {
@@ -225,8 +226,7 @@ static char *fake_sysctls(const char *name, const char *value)
 	char path[128], cmd[256];
 	FILE *f;
 
-	strcpy(dir, "/tmp/boxlab-sysctl.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	make_fake(dir, sizeof(dir), "/tmp/boxlab-sysctl.XXXXXX");
 	snprintf(cmd, sizeof(cmd), "mkdir -p %s/kernel %s/user", dir, dir);
 	assert_int_equal(system(cmd), 0);
 	if (name) {
@@ -237,14 +237,6 @@ static char *fake_sysctls(const char *name, const char *value)
 		fclose(f);
 	}
 	return dir;
-}
-
-static void remove_fake(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void test_userns_blocker(void **state)
