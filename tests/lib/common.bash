@@ -142,13 +142,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 # runtime.  Only what concerns the test rootfs, so that a container a
 # learner runs by hand meanwhile is not taken for a leftover.
 host_state() {
-	local root pid
-	root=$(stat -c %d:%i "$ROOTFS")
+	local pid args
 	awk -v r="$ROOTFS" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
+	# Bash builtins only: this runs twice a test, over every process.
 	for pid in /proc/[0-9]*; do
-		[ "$(stat -L -c %d:%i "$pid/root" 2>/dev/null)" = "$root" ] &&
-			echo "process in the rootfs: ${pid#/proc/} $({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)"
-		case "$({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null)" in
+		args=()
+		{ mapfile -d '' args <"$pid/cmdline"; } 2>/dev/null
+		[ "$pid/root" -ef "$ROOTFS" ] && echo "process in the rootfs: ${pid#/proc/} ${args[*]}"
+		case "${args[*]} " in
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
 	done
