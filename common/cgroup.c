@@ -53,7 +53,7 @@ enum cgroup_layout cgroup_layout(const char *root)
 	char path[256];
 	struct statfs fs;
 
-	/* cgroup2 mounted at the root itself, or v1's memory controller. */
+	/* The filesystem says: cgroup2 at the root itself, or v1's memory tree. */
 	snprintf(path, sizeof(path), "%s/memory", root);
 	if (statfs(root, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
 		return CGROUP_V2;
@@ -63,7 +63,6 @@ enum cgroup_layout cgroup_layout(const char *root)
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
 	if (access(path, F_OK) == 0)
 		return CGROUP_V2;
-	/* A tmpfs of per-controller mounts (an empty "unified" may be beside). */
 	snprintf(path, sizeof(path), "%s/memory/cgroup.procs", root);
 	if (access(path, F_OK) == 0)
 		return CGROUP_V1;
