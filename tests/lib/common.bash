@@ -147,7 +147,8 @@ host_state() {
 	# Bash builtins only: this runs twice a test, over every process.
 	for pid in /proc/[0-9]*; do
 		args=()
-		{ mapfile -d '' args <"$pid/cmdline"; } 2>/dev/null
+		# A process may end between the glob and the read: skip it.
+		{ mapfile -d '' args <"$pid/cmdline"; } 2>/dev/null || continue
 		[ "$pid/root" -ef "$ROOTFS" ] && echo "process in the rootfs: ${pid#/proc/} ${args[*]}"
 		case "${args[*]} " in
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
