@@ -93,7 +93,12 @@ mount_system() {
 	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
 	mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
 	ln -sf /proc/self/fd "$r/dev/fd"
-	mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+	# A tmpfs on /tmp would hide a repository cloned there; the overlay
+	# takes the tests' writes to /tmp then.
+	case $1 in
+	/tmp/*) ;;
+	*) mount -t tmpfs -o mode=1777 tmp "$r/tmp" ;;
+	esac
 	mount -t tmpfs -o mode=755 run "$r/run"
 	# Step 08's overlays keep their upper dirs here, and an overlay's
 	# upper dir cannot be on overlayfs: a host has it on its disk.
@@ -128,7 +133,7 @@ main() {
 	mount_root
 	mount_test_rootfs "$repo"
 	mount_results
-	mount_system
+	mount_system "$repo"
 	set_up_network
 	# switch_root, not chroot: the kernel refuses a user namespace to a
 	# chrooted process (clone says EPERM), and step 05 makes one.
