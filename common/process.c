@@ -237,6 +237,29 @@ const char *in_state(const struct config *c, const char *name)
 	return p;
 }
 
+int make_dirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -1;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (st.st_uid != geteuid()) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int create_file(const char *path, mode_t mode)
 {
 	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, mode);

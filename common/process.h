@@ -67,6 +67,9 @@ const char *in_rootfs(const struct config *c, const char *path);
 /* The container's state dir + "/" + name: its overlay's dirs (step 08). */
 const char *in_state(const struct config *c, const char *name);
 
+/* mkdir -p, MODE for what it makes; EPERM if the last dir is not ours. */
+int make_dirs(const char *path, mode_t mode);
+
 /* Create an empty file, as touch(1) would (something to bind-mount over). */
 int create_file(const char *path, mode_t mode);
 

@@ -18,6 +18,7 @@
 #include "hints.h"
 #include "kcall.h"
 #include "netlink.h"
+#include "process.h"
 #include "state.h"
 #include "subnet.h"
 
@@ -51,29 +52,6 @@ const char *state_root(const struct config *c)
 	if (dir && *dir)
 		return dir;
 	return c->rootless ? rootless_base() : "/var/lib/boxlab";
-}
-
-int make_dirs(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-	struct stat st;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -1;
-	if (stat(path, &st) < 0)
-		return -1;
-	if (st.st_uid != geteuid()) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
 }
 
 /* RUN/ID, or RUN/.ID while it is being made (a sweep skips dot names). */

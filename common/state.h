@@ -36,9 +36,6 @@ void state_unlock(const struct config *c, int lock);
 /* Remove what runtimes that died left behind, saying what; -1 on a failure. */
 int sweep_leftovers(const struct config *c);
 
-/* mkdir -p with MODE for what it makes; EPERM if the last is not ours. */
-int make_dirs(const char *path, mode_t mode);
-
 /* rm -rf, for a state dir: its subdirs may have any mode. */
 int remove_tree(const char *path);
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "process.h"
 #include "subnet.h"
 
 #define SUBNET_BASE	((10u << 24) | (200u << 16))	/* 10.200.0.0 */
@@ -66,35 +67,6 @@ static int parse_index(const char *name)
 	if (errno || *end || k >= SUBNET_COUNT)
 		return -1;
 	return (int)k;
-}
-
-/* mkdir -p with mode 0700; an existing directory is fine. */
-static int make_dirs(const char *dir)
-{
-	char path[PATH_MAX];
-	size_t n = strlen(dir);
-	char *p;
-
-	if (n == 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (n >= sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(path, dir, n + 1);
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 /*
@@ -244,7 +216,7 @@ int subnet_claim(const char *dir, pid_t owner, struct subnet *s)
 		errno = EINVAL;
 		return -1;
 	}
-	if (make_dirs(dir) < 0)
+	if (make_dirs(dir, 0700) < 0)
 		return -1;
 	dfd = open_locked(dir, &lockfd);
 	if (dfd < 0)

@@ -444,11 +444,6 @@ check_layers_stack() {
 	[ "$seen" = "from two only in one " ]
 }
 
-# The state dirs of running containers, as root and rootless.
-state_dirs() {
-	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
-}
-
 check_state_dir_removed() {
 	local during after
 	start_container -- probe cgroup || return 1

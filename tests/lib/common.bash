@@ -162,8 +162,13 @@ host_state() {
 	# state dirs, as root and as the rootless user.
 	container_cgroups | sed 's/^/cgroup: /'
 	ls -d /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/* 2>/dev/null | sed 's/^/state file: /'
-	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null | sed 's/^/state dir: /'
+	state_dirs | sed 's/^/state dir: /'
 	return 0
+}
+
+# The containers' state dirs (step 08), as root and rootless.
+state_dirs() {
+	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
 }
 
 # Every container's cgroup directory, on cgroup v2 (boxlab/ID) and v1
