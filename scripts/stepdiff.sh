@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # make diff STEP=N: the lesson of step N, as a diff of its container.c
 # against the step before.  Coloured on a terminal.
+#
+# Each step marks its own lesson with comment pairs, "/* lesson NN: ... */"
+# and "/* end of lesson NN */" (scripts/lab.sh cuts handouts along them);
+# they are left out here, on both sides, so the diff shows code only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?usage: scripts/stepdiff.sh N}
@@ -13,6 +17,14 @@ new=$(ls -d "step0$n"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2
 old=$(ls -d "step0$((n - 1))"-*)
 colour=never
 [ -t 1 ] && colour=always
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for step in "$old" "$new"; do
+	mkdir "$tmp/$step"
+	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' \
+		"$step/container.c" >"$tmp/$step/container.c"
+done
 # git diff reads best (function names in hunk headers); it needs no repository.
+cd "$tmp"
 git diff --no-index --color="$colour" --stat "$old/container.c" "$new/container.c" || true
 git diff --no-index --color="$colour" "$old/container.c" "$new/container.c" || true

@@ -22,9 +22,11 @@
 /* Make ROOTFS this process's "/" (chroot(2)). */
 static void enter_rootfs(const struct config *c)
 {
+	/* lesson 01: the root directory */
 	KCALL(chroot(c->rootfs), "make \"%s\" the root directory", c->rootfs);
 	/* chroot() moves the root, not the working directory: move too. */
 	KCALL(chdir("/"), "stand at the new root");
+	/* end of lesson 01 */
 }
 
 /* The child: set up the container from inside, then become COMMAND. */

@@ -25,12 +25,14 @@
 
 #include "boxlab.h"
 
+/* lesson 02: a /proc for the new tree */
 /* Mount a /proc that shows the new PID namespace: the mounter's one. */
 static void mount_proc(const struct config *c)
 {
 	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
 }
+/* end of lesson 02 */
 
 /* Make ROOTFS this process's "/" (chroot(2)). */
 static void enter_rootfs(const struct config *c)
@@ -45,7 +47,9 @@ static int container_main(void *arg)
 {
 	struct config *c = arg;
 
+	/* lesson 02: mount it from inside */
 	mount_proc(c);
+	/* end of lesson 02 */
 	enter_rootfs(c);
 	exec_command(c);
 }
@@ -55,11 +59,14 @@ static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD;	/* tell the parent when the child ends */
 
+	/* lesson 02: a new PID namespace */
 	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	/* end of lesson 02 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
 }
 
+/* lesson 02: unmount the container's /proc */
 /*
  * Without a mount namespace the container's /proc was mounted on the
  * host: take it away again.  Safe to call when it was never mounted.
@@ -71,11 +78,13 @@ static void clean_up(void *arg)
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
 			"unmount the container's /proc from the host");
 }
+/* end of lesson 02 */
 
 int main(int argc, char **argv)
 {
 	struct config c;
 	pid_t pid;
+	/* lesson 02: clean up on the host, on every path */
 	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
@@ -85,4 +94,5 @@ int main(int argc, char **argv)
 	status = wait_for_container(&c, pid);
 	clean_up(&c);
 	return status;
+	/* end of lesson 02 */
 }

@@ -28,6 +28,7 @@
 
 #include "boxlab.h"
 
+/* lesson 03: a host name of its own */
 /* Name the container: its own host name, seen only inside. */
 static void set_hostname(const struct config *c)
 {
@@ -35,7 +36,9 @@ static void set_hostname(const struct config *c)
 
 	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
 }
+/* end of lesson 03 */
 
+/* lesson 03: clocks of its own */
 /*
  * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
  * that can be written only while no process is inside it.  So clone()
@@ -60,6 +63,7 @@ static void enter_new_time_namespace(void)
 	KCALL(setns(fd, CLONE_NEWTIME), "enter the new time namespace");
 	close(fd);
 }
+/* end of lesson 03 */
 
 /* Mount a /proc that shows the new PID namespace: the mounter's one. */
 static void mount_proc(const struct config *c)
@@ -81,8 +85,10 @@ static int container_main(void *arg)
 {
 	struct config *c = arg;
 
+	/* lesson 03: name the container, reset its clocks */
 	set_hostname(c);
 	enter_new_time_namespace();
+	/* end of lesson 03 */
 	mount_proc(c);
 	enter_rootfs(c);
 	exec_command(c);
@@ -94,8 +100,10 @@ static pid_t start_container(struct config *c)
 	int flags = SIGCHLD;	/* tell the parent when the child ends */
 
 	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	/* lesson 03: new UTS and IPC namespaces */
 	flags |= CLONE_NEWUTS;	/* its own host name */
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	/* end of lesson 03 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
 }

@@ -72,6 +72,7 @@ static void mount_proc(const struct config *c)
 	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
 }
 
+/* lesson 04: private mounts, and a root that is a mount point */
 /*
  * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
  * systemd makes "/" shared: without this, every mount below would show up
@@ -89,7 +90,9 @@ static void bind_rootfs(const struct config *c)
 	KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
 	      "make \"%s\" a mount point of its own", c->rootfs);
 }
+/* end of lesson 04 */
 
+/* lesson 04: /sys, /dev and /tmp of its own */
 /* /sys shows the host's devices: the container may look, not touch. */
 static void mount_sys(const struct config *c)
 {
@@ -153,7 +156,9 @@ static void mount_tmp(const struct config *c)
 	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
 	      "mount an empty /tmp");
 }
+/* end of lesson 04 */
 
+/* lesson 04: a /proc that cannot change the kernel */
 /* Doors into the running kernel: readable, not writable. */
 static const char *const proc_read_only[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
@@ -191,7 +196,9 @@ static void protect_proc(const struct config *c)
 		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
 	}
 }
+/* end of lesson 04 */
 
+/* lesson 04: pivot_root instead of chroot */
 /*
  * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
  * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
@@ -204,6 +211,7 @@ static void pivot_to_rootfs(const struct config *c)
 	KCALL(umount2(".", MNT_DETACH), "detach the host's root from the container");
 	KCALL(chdir("/"), "stand at the new root");
 }
+/* end of lesson 04 */
 
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
@@ -212,6 +220,7 @@ static int container_main(void *arg)
 
 	set_hostname(c);
 	enter_new_time_namespace();
+	/* lesson 04: build the container's world, then pivot */
 	make_mounts_private();
 	bind_rootfs(c);
 	mount_proc(c);
@@ -220,6 +229,7 @@ static int container_main(void *arg)
 	mount_tmp(c);
 	protect_proc(c);
 	pivot_to_rootfs(c);
+	/* end of lesson 04 */
 	exec_command(c);
 }
 
@@ -231,7 +241,9 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS;	/* its own host name */
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	/* lesson 04: a new mount namespace */
 	flags |= CLONE_NEWNS;	/* its own mount table */
+	/* end of lesson 04 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
 }
@@ -244,5 +256,7 @@ int main(int argc, char **argv)
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
 	pid = start_container(&c);
+	/* lesson 04: nothing to unmount on the host any more */
 	return wait_for_container(&c, pid);
+	/* end of lesson 04 */
 }

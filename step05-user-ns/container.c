@@ -92,12 +92,14 @@ static void make_mounts_private(void)
  */
 static void bind_rootfs(const struct config *c, int idmapped)
 {
+	/* lesson 05: mount the id-mapped rootfs */
 	if (idmapped >= 0)
 		KCALL(sys_move_mount(idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
 		      "mount the id-mapped \"%s\" on itself", c->rootfs);
 	else
 		KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
 		      "make \"%s\" a mount point of its own", c->rootfs);
+	/* end of lesson 05 */
 }
 
 /*
@@ -225,6 +227,7 @@ static int wait_for_id_maps(struct config *c)
 
 	close(c->sync[SYNC_PARENT]);
 	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
+	/* lesson 05: become the container's root */
 	/*
 	 * Writing the maps did not change our ids: we still run as the host
 	 * ids we were cloned with.  Take the container's root ids, and drop
@@ -240,6 +243,7 @@ static int wait_for_id_maps(struct config *c)
 	 * files to host root: we need them (timens_offsets), so take them back.
 	 */
 	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+	/* end of lesson 05 */
 	return idmapped;
 }
 
@@ -271,11 +275,14 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWUTS;	/* its own host name */
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
 	flags |= CLONE_NEWNS;	/* its own mount table */
+	/* lesson 05: a new user namespace */
 	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
+	/* end of lesson 05 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
 }
 
+/* lesson 05: write the id maps */
 /*
  * Sync 1, the parent's side: map the child's ids.  A map is written once,
  * by a process that holds the ids it maps in the namespace outside: root
@@ -302,7 +309,9 @@ static void write_id_maps(const struct config *c, pid_t pid)
 	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
+/* end of lesson 05 */
 
+/* lesson 05: an id-mapped rootfs */
 /*
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
@@ -337,6 +346,7 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	close(userns);
 	return tree;
 }
+/* end of lesson 05 */
 
 int main(int argc, char **argv)
 {
@@ -350,8 +360,10 @@ int main(int argc, char **argv)
 	pid = start_container(&c);
 	on_die(stop_container, &pid);
 	close(c.sync[SYNC_CHILD]);
+	/* lesson 05: map the child's ids, then let it go on */
 	write_id_maps(&c, pid);
 	idmapped = idmap_rootfs(&c, pid);
+	/* end of lesson 05 */
 	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped");
 	if (idmapped >= 0)
 		close(idmapped);

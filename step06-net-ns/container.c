@@ -104,8 +104,10 @@ static void bind_rootfs(const struct config *c, int idmapped)
  */
 static void mount_sys(const struct config *c)
 {
+	/* lesson 06: a sysfs of its own */
 	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "mount /sys read-only");
+	/* end of lesson 06 */
 }
 
 /* Device nodes the container may have: none of them reaches hardware. */
@@ -234,6 +236,7 @@ static int wait_for_id_maps(struct config *c)
 	 * files to host root: we need them (timens_offsets), so take them back.
 	 */
 	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+	/* lesson 06: die with the runtime */
 	/*
 	 * The /30 is claimed in the runtime's name: should the runtime die,
 	 * the container must too, or its claim would look free while its
@@ -243,9 +246,11 @@ static int wait_for_id_maps(struct config *c)
 	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
 	/* If it died before we asked, its end of the socket is closed. */
 	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
+	/* end of lesson 06 */
 	return idmapped;
 }
 
+/* lesson 06: the network inside */
 /*
  * A new network namespace has one interface, lo, and it is down.  Bring it
  * up; with --net veth the parent has put eth0 here too: give it its
@@ -265,6 +270,7 @@ static void set_up_network(const struct config *c)
 	}
 	close(nl);
 }
+/* end of lesson 06 */
 
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
@@ -273,7 +279,9 @@ static int container_main(void *arg)
 	int idmapped = wait_for_id_maps(c);
 
 	set_hostname(c);
+	/* lesson 06: bring up its network */
 	set_up_network(c);
+	/* end of lesson 06 */
 	enter_new_time_namespace();
 	make_mounts_private();
 	bind_rootfs(c, idmapped);
@@ -296,7 +304,9 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
 	flags |= CLONE_NEWNS;	/* its own mount table */
 	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
+	/* lesson 06: a new network namespace */
 	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
+	/* end of lesson 06 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
 }
@@ -363,6 +373,7 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	return tree;
 }
 
+/* lesson 06: --net veth: a /30 and a cable to the host */
 /* Where the runtime notes which /30 each container holds. */
 #define SUBNET_DIR "/run/boxlab/subnets"
 
@@ -412,6 +423,7 @@ static void delete_host_link(const struct config *c)
 	if (nl >= 0)
 		close(nl);
 }
+/* end of lesson 06 */
 
 /* Undo, after the container or on a failure; each part may never have been made. */
 static void clean_up(void *arg)
@@ -419,12 +431,14 @@ static void clean_up(void *arg)
 	struct config *c = arg;
 
 	stop_container(&c->pid);
+	/* lesson 06: remove the veth, give back the /30 */
 	if (!c->net_veth || c->subnet.owner == 0)
 		return;
 	delete_host_link(c);
 	subnet_release(SUBNET_DIR, &c->subnet);
 	narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 	c->subnet.owner = 0;
+	/* end of lesson 06 */
 }
 
 int main(int argc, char **argv)
@@ -436,12 +450,16 @@ int main(int argc, char **argv)
 	require_user_namespaces(&c);
 	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	on_die(clean_up, &c);
+	/* lesson 06: claim a /30 for --net veth */
 	claim_subnet(&c);
+	/* end of lesson 06 */
 	c.pid = start_container(&c);
 	close(c.sync[SYNC_CHILD]);
 	write_id_maps(&c, c.pid);
 	idmapped = idmap_rootfs(&c, c.pid);
+	/* lesson 06: connect the cable */
 	connect_veth(&c, c.pid);
+	/* end of lesson 06 */
 	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped (and eth0 is in)");
 	if (idmapped >= 0)
 		close(idmapped);

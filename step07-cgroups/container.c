@@ -268,6 +268,7 @@ static void set_up_network(const struct config *c)
 	close(nl);
 }
 
+/* lesson 07: its cgroup as its root */
 /*
  * By now the parent has put us in our cgroup: a new cgroup namespace
  * makes it our root, so /proc/self/cgroup reads "/", not the host's path.
@@ -276,6 +277,7 @@ static void enter_new_cgroup_namespace(void)
 {
 	KCALL(unshare(CLONE_NEWCGROUP), "make our cgroup the root of a new cgroup namespace");
 }
+/* end of lesson 07 */
 
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
@@ -283,7 +285,9 @@ static int container_main(void *arg)
 	struct config *c = arg;
 	int idmapped = wait_for_id_maps(c);
 
+	/* lesson 07: enter a new cgroup namespace */
 	enter_new_cgroup_namespace();
+	/* end of lesson 07 */
 	set_hostname(c);
 	set_up_network(c);
 	enter_new_time_namespace();
@@ -298,6 +302,7 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
+/* lesson 07: a cgroup with limits */
 /*
  * The container's cgroup, boxlab/ID, with its limits.  Rootless, only a
  * subtree the system delegated to us (systemd's user@UID.service on
@@ -334,6 +339,7 @@ static void make_cgroup(struct config *c)
 		KCALL(cgroup_set(&c->cg, "pids.max", "%ld", c->pids_limit),
 		      "limit it to %ld processes", c->pids_limit);
 }
+/* end of lesson 07 */
 
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
@@ -347,6 +353,7 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWNS;	/* its own mount table */
 	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
 	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
+	/* lesson 07: start it inside its cgroup */
 	/* cgroup v2: born in its cgroup.  Else the parent moves it in. */
 	if (c->cg.fd >= 0) {
 		pid = KCALL_TOLERATED(clone_into_cgroup(container_main, flags, c, c->cg.fd),
@@ -358,6 +365,7 @@ static pid_t start_container(struct config *c)
 	if (c->cg.made)
 		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
+	/* end of lesson 07 */
 }
 
 /*
@@ -434,8 +442,10 @@ static void claim_subnet(struct config *c)
 	if (!c->net_veth)
 		return;
 	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
+	/* lesson 07: note the /30 in the state file */
 	KCALL(state_note(c->state_lock, "subnet %s %d", SUBNET_DIR, c->subnet.index),
 	      "note the claim in the runtime's state file");
+	/* end of lesson 07 */
 	narrate("the container's /30: %s on the host's end, %s on its own",
 		c->subnet.host, c->subnet.container);
 }
@@ -474,6 +484,7 @@ static void delete_host_link(const struct config *c)
 		close(nl);
 }
 
+/* lesson 07: how it ended, told by its cgroup */
 /*
  * How the container ended, told by its cgroup: the exit status cannot
  * tell an OOM kill from any other SIGKILL, memory.events can.
@@ -496,6 +507,7 @@ static void report_end(const struct config *c, int status)
 	if (usec >= 0)
 		narrate("it used %lld.%03lld s of CPU time", usec / 1000000, usec / 1000 % 1000);
 }
+/* end of lesson 07 */
 
 /* Undo, after the container or on a failure; each part may never have been made. */
 static void clean_up(void *arg)
@@ -503,18 +515,22 @@ static void clean_up(void *arg)
 	struct config *c = arg;
 
 	stop_container(&c->pid);
+	/* lesson 07: remove the cgroup */
 	if (c->cg.made && KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
 		narrate("removed the cgroup %s", c->cg.rel);
+	/* end of lesson 07 */
 	if (c->net_veth && c->subnet.owner != 0) {
 		delete_host_link(c);
 		subnet_release(SUBNET_DIR, &c->subnet);
 		narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 		c->subnet.owner = 0;
 	}
+	/* lesson 07: the state file goes last */
 	if (c->cg.made)
 		return;	/* not all gone: the next run will try again */
 	state_unlock(c, c->state_lock);
 	c->state_lock = -1;
+	/* end of lesson 07 */
 }
 
 int main(int argc, char **argv)
@@ -525,12 +541,16 @@ int main(int argc, char **argv)
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_user_namespaces(&c);
 	/* A runtime killed with SIGKILL could not clean up: do it for it. */
+	/* lesson 07: clean up after killed runtimes; note what we make */
 	KCALL_TOLERATED(sweep_leftovers(&c), "remove what killed runtimes left behind");
 	c.state_lock = (int)KCALL(state_lock(&c), "take this container's state file");
+	/* end of lesson 07 */
 	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	on_die(clean_up, &c);
 	claim_subnet(&c);
+	/* lesson 07: make its cgroup */
 	make_cgroup(&c);
+	/* end of lesson 07 */
 	c.pid = start_container(&c);
 	close(c.sync[SYNC_CHILD]);
 	write_id_maps(&c, c.pid);
@@ -542,7 +562,9 @@ int main(int argc, char **argv)
 		close(idmapped);
 	status = wait_for_container(&c, c.pid);
 	c.pid = 0;
+	/* lesson 07: say how it ended */
 	report_end(&c, status);
+	/* end of lesson 07 */
 	clean_up(&c);
 	return status;
 }

@@ -66,6 +66,7 @@ static void enter_new_time_namespace(void)
 	close(fd);
 }
 
+/* lesson 08: an overlay as its root */
 /*
  * Stack the overlay in the state dir the parent made for us: lower layers
  * (the last --layer on top, the image at the bottom: overlayfs lists them
@@ -91,6 +92,7 @@ static void mount_overlay(struct config *c)
 	      "mount the overlay on %s: %s", c->merged, options);
 	c->rootfs = c->merged;
 }
+/* end of lesson 08 */
 
 /* Mount a /proc that shows the new PID namespace: the mounter's one. */
 static void mount_proc(const struct config *c)
@@ -314,7 +316,9 @@ static int container_main(void *arg)
 	enter_new_time_namespace();
 	make_mounts_private();
 	bind_rootfs(c, idmapped);
+	/* lesson 08: mount the overlay */
 	mount_overlay(c);
+	/* end of lesson 08 */
 	mount_proc(c);
 	mount_sys(c);
 	mount_dev(c);
@@ -448,6 +452,7 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 	return tree;
 }
 
+/* lesson 08: a state dir for the overlay */
 /*
  * The container's state dir, STATE/ID: the parent makes it and hands it
  * to container root, who makes the overlay's dirs in it.  An overlay
@@ -485,6 +490,7 @@ static void remove_state_dir(struct config *c)
 		return;
 	c->state[0] = '\0';
 }
+/* end of lesson 08 */
 
 /* Where the runtime notes which /30 each container holds. */
 #define SUBNET_DIR "/run/boxlab/subnets"
@@ -575,8 +581,10 @@ static void clean_up(void *arg)
 		narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 		c->subnet.owner = 0;
 	}
+	/* lesson 08: remove the state dir */
 	remove_state_dir(c);
 	if (c->cg.made || c->state[0])
+	/* end of lesson 08 */
 		return;	/* not all gone: the next run will try again */
 	state_unlock(c, c->state_lock);
 	c->state_lock = -1;
@@ -596,7 +604,9 @@ int main(int argc, char **argv)
 	on_die(clean_up, &c);
 	claim_subnet(&c);
 	make_cgroup(&c);
+	/* lesson 08: make its state dir */
 	make_state_dir(&c);
+	/* end of lesson 08 */
 	c.pid = start_container(&c);
 	close(c.sync[SYNC_CHILD]);
 	write_id_maps(&c, c.pid);
