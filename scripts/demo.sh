@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# demo.sh - make demo: a narrated tour of the eight steps, for a projector.
+#
+# Usage: scripts/demo.sh [SCENE...]      (as root, from anywhere)
+#        scripts/demo.sh --help
+#
+# A scene per step, 1 to 8, then "matrix", the isolation matrix of every
+# step (tests/matrix.sh, a few minutes).  Name scenes to run only those:
+# `scripts/demo.sh 2 7` shows steps 02 and 07.  Each scene says what to
+# look at, shows each command the way a shell prompt would, runs it with
+# -v so the runtime narrates its kernel calls, and then checks that the
+# output shows the lesson (PID 1 is 1, the OOM report is there, ...).
+#
+# On a terminal: colour, and a pause of DEMO_PAUSE seconds (default 4)
+# between scenes.  Without one (CI): no colour, no pause.
+#
+# Exit status: 0 when every scene showed what it should and left nothing
+# on the host (state files, state dirs, cgroups, bx* links, mounts);
+# 1 otherwise; 2 when called wrongly or the kit is not built.
+#
+# Inputs, as `make demo` builds them: every step's container, rootfs/
+# (the learner's) and build/test-rootfs (rootfs/ plus /usr/bin/probe).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+me="boxlab demo"
+
+usage() {
+	cat <<-EOF
+	usage: scripts/demo.sh [SCENE...]    (make demo runs them all)
+
+	A narrated tour of the steps, one scene each, checked as it goes:
+	  1  step01-chroot    ls / inside and on the host
+	  2  step02-pid-ns    the command is PID 1
+	  3  step03-uts-ipc   a host name and an uptime of its own
+	  4  step04-mount-ns  the mount table inside; none of it on the host
+	  5  step05-user-ns   root inside, uid 100000 outside
+	  6  step06-net-ns    loopback only; then --net veth
+	  7  step07-cgroups   the OOM killer under --memory 32M
+	  8  step08-overlay   a write lands in the upper dir (--keep)
+	  matrix              the isolation matrix of every step (minutes)
+
+	DEMO_PAUSE=SECONDS   the pause between scenes on a terminal (default 4)
+	EOF
+}
+
+# ---- the scenes to run ----------------------------------------------------
+
+scenes=()
+for arg in "$@"; do
+	case $arg in
+	-h | --help) usage; exit 0 ;;
+	[1-8] | 0[1-8]) scenes+=("$((10#$arg))") ;;
+	matrix) scenes+=(matrix) ;;
+	*)
+		echo "$me: \"$arg\" is not a scene: give step numbers 1-8 or \"matrix\"" >&2
+		usage >&2
+		exit 2
+		;;
+	esac
+done
+[ ${#scenes[@]} -gt 0 ] || scenes=(1 2 3 4 5 6 7 8 matrix)
+
+# ---- what it needs --------------------------------------------------------
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$me: needs root (steps 01-04 do): run 'sudo make demo'" >&2
+	exit 2
+fi
+for step in step0[1-8]-*; do
+	if [ ! -x "$step/container" ]; then
+		echo "$me: $step/container is not built: run 'make demo', which builds it" >&2
+		exit 2
+	fi
+done
+for file in rootfs/etc/boxlab-rootfs build/test-rootfs/usr/bin/probe; do
+	if [ ! -e "$file" ]; then
+		echo "$me: there is no $file: run 'make demo', which builds rootfs/ and build/test-rootfs" >&2
+		exit 2
+	fi
+done
+pause=${DEMO_PAUSE:-4}
+if ! [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+	echo "$me: DEMO_PAUSE=\"$pause\" is not a number of seconds (DEMO_PAUSE=2)" >&2
+	exit 2
+fi
+
+# ---- the look: colour and pauses only for a person watching ----------------
+
+bold="" dim="" green="" red="" cyan="" yellow="" reset=""
+if [ -t 1 ]; then
+	bold=$'\e[1m' dim=$'\e[2m' green=$'\e[32m' red=$'\e[31m' cyan=$'\e[36m' yellow=$'\e[33m'
+	reset=$'\e[0m'
+else
+	pause=0
+fi
+
+tmp=$(mktemp -d /tmp/boxlab-demo.XXXXXX)
+kept=""	# step 08's --keep dir, while it exists
+cleanup() {
+	[ -z "$kept" ] || rm -rf "$kept"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+failures=()
+scene_name=""
+
+# scene N TITLE FOCUS CAPTION...: a title, then a line or two of what to
+# look at; FOCUS picks the narration lines to highlight.
+scene() {
+	scene_name="step0$1"
+	focus=$3
+	printf '\n%s== step %02d: %s ==%s\n' "$bold$cyan" "$1" "$2" "$reset"
+	shift 3
+	local line
+	for line in "$@"; do
+		printf '%s%s%s\n' "$bold" "$line" "$reset"
+	done
+}
+
+# On a terminal, the runtime's narration (lines that start "stepNN-name:")
+# is dimmed so the command's own output stands out, except the lines of
+# the scene's lesson (those matching $focus, an extended regex): bold.
+focus=""
+paint() {
+	if [ -n "$dim" ]; then
+		awk -v focus="$focus" -v dim="$dim" -v hi="$bold$yellow" -v reset="$reset" '
+			!/^step0[1-8]-[a-z-]+: / { print; next }
+			{ text = $0; sub(/^[^:]*: /, "", text) }
+			focus != "" && text ~ focus { print hi $0 reset; next }
+			{ print dim $0 reset }'
+	else
+		cat
+	fi
+}
+
+# shown COMMAND: print it after a prompt, run it (stdin from /dev/null),
+# show its output; the output goes to $out and the status to $rc.
+out=$tmp/out
+rc=0
+shown() {
+	printf '%s# %s%s\n' "$bold" "$1" "$reset"
+	rc=0
+	eval "$1" </dev/null >"$out" 2>&1 || rc=$?
+	paint <"$out"
+}
+
+# expect WHAT TEST...: the scene showed WHAT if TEST succeeds.
+expect() {
+	local what=$1
+	shift
+	if "$@"; then
+		printf '%s  ok: %s%s\n' "$green" "$what" "$reset"
+	else
+		printf '%s  NOT SHOWN: %s%s\n' "$red$bold" "$what" "$reset"
+		failures+=("$scene_name: $what")
+	fi
+}
+
+# has REGEX...: for each REGEX, a line of the last command's output
+# matches it (extended regex).
+has() {
+	local re
+	for re in "$@"; do
+		grep -qE -- "$re" "$out" || return 1
+	done
+}
+
+# The ids of the containers the last command ran, from its narration.
+ids() {
+	grep -oE '(name the container "|boxlab/|state dir /var/lib/boxlab/)[0-9a-f]{8}' "$out" |
+		grep -oE '[0-9a-f]{8}$' | sort -u
+}
+
+# Nothing of container ID is left on the host: its state file, state dir,
+# cgroups, the host end of its veth.
+left_of() {
+	local id=$1
+	ls -d /run/boxlab/containers/"$id"* /var/lib/boxlab/"$id" \
+		/sys/fs/cgroup/boxlab/"$id" /sys/fs/cgroup/*/boxlab/"$id" 2>/dev/null || true
+	ip -o link show 2>/dev/null | awk -F': ' -v l="bx$id" 'index($2, l) == 1 { print "link " $2 }'
+}
+
+nothing_left() {
+	local id left=""
+	for id in $(ids); do
+		left+=$(left_of "$id")
+	done
+	# Steps 01-03 mount nothing but /proc, on the host, in the rootfs;
+	# later steps mount in a namespace of their own.
+	left+=$(awk -v r="$top/rootfs/" 'index($5, r) == 1 { print "mount " $5 }' /proc/self/mountinfo)
+	[ -z "$left" ] || { echo "  left on the host: $left"; return 1; }
+}
+
+# "1 scene", "2 scenes"
+count() {
+	if [ "$1" = 1 ]; then echo "1 $2"; else echo "$1 $2s"; fi
+}
+
+between_scenes() {
+	[ "$pause" = 0 ] || sleep "$pause"
+}
+
+# ---- the scenes -----------------------------------------------------------
+
+scene_1() {
+	scene 1 "chroot: a root directory of its own" 'chroot|chdir' \
+		"Look at: / inside is the rootfs, not the host's /." \
+		"Still the host's processes, name and mounts: the next steps."
+	shown './step01-chroot/container run -v rootfs /bin/sh -c "echo /*"'
+	expect "/ inside lists rootfs/, and the command exited 0" \
+		test "$rc" = 0 -a "$(grep -v '^step01' "$out")" = "$(cd rootfs && printf '/%s ' * | sed 's/ $//')"
+	shown 'echo /*'
+	expect "the host's / is another directory" test "$(cat "$out")" != "$(cd rootfs && printf '/%s ' * | sed 's/ $//')"
+}
+
+scene_2() {
+	scene 2 "PID namespace: a process tree of its own" '/proc' \
+		"Look at: the shell is PID 1, and ps sees two processes, not the host's."
+	shown "./step02-pid-ns/container run -v rootfs /bin/sh -c 'echo \"I am PID \$\$\"; ps; true'"
+	expect "the command is PID 1" has '^I am PID 1$'
+	expect "ps lists only the container's two processes" \
+		test "$(grep -cE '^ +[0-9]+ ' "$out")" = 2
+	expect "nothing left mounted on the host" nothing_left
+}
+
+scene_3() {
+	local host
+	host=$(hostname)
+	scene 3 "UTS, IPC and time namespaces" 'sethostname|time namespace|clocks' \
+		"Look at: the container renames itself; the host keeps its name." \
+		"Its uptime (time namespace) starts near zero."
+	shown "./step03-uts-ipc/container run -v rootfs /bin/sh -c 'hostname on-stage; hostname; cat /proc/uptime'"
+	expect "the container is named on-stage" has '^on-stage$'
+	expect "its uptime is under 10 seconds" has '^[0-9]\.[0-9]+ '
+	shown 'hostname'
+	expect "the host is still \"$host\"" test "$(cat "$out")" = "$host"
+}
+
+scene_4() {
+	scene 4 "mount namespace and pivot_root" 'propagat|mount point|pivot_root|detach' \
+		"Look at: pivot_root, then a mount table of its own: / is the rootfs," \
+		"with a fresh /proc, /sys, /dev and /tmp. None of it shows on the host."
+	shown './step04-mount-ns/container run -v rootfs mount'
+	expect "/ is one mount of the container's own table" test "$(grep -c ' on / type ' "$out")" = 1
+	expect "/proc, /sys, /dev and /tmp are mounted inside" \
+		has ' on /proc type proc' ' on /sys type sysfs' ' on /dev type tmpfs' ' on /tmp type tmpfs'
+	expect "pivot_root ran" has 'pivot_root'
+	shown 'grep -c rootfs /proc/self/mountinfo'
+	expect "no mount of the container on the host" test "$(cat "$out")" = 0
+}
+
+scene_5() {
+	local runtime child="" i
+	scene 5 "user namespace: root inside, nobody outside" 'map container|id map|id-mapped|become (root|group)' \
+		"Look at: id says root inside; ps on the host says uid 100000." \
+		"Container root has no power over the host."
+	printf '%s# %s%s\n' "$bold" "./step05-user-ns/container run -v rootfs /bin/sh -c 'id; sleep 2' &" "$reset"
+	./step05-user-ns/container run -v rootfs /bin/sh -c 'id; sleep 2' </dev/null >"$tmp/bg" 2>&1 &
+	runtime=$!
+	for i in $(seq 100); do
+		grep -q '^uid=' "$tmp/bg" && break
+		sleep 0.1
+	done
+	child=$(pgrep -P "$runtime" | head -n 1) || true
+	paint <"$tmp/bg"
+	cp "$tmp/bg" "$tmp/bg.shown"
+	expect "id inside says uid=0(root)" grep -q '^uid=0(root) gid=0(root)' "$tmp/bg"
+	shown 'ps -o user,pid,args --ppid $!'
+	expect "the same process is uid 100000 on the host" \
+		test -n "$child" -a "$(stat -c %u "/proc/$child" 2>/dev/null)" = 100000
+	printf '%s# wait%s\n' "$bold" "$reset"
+	rc=0
+	wait "$runtime" || rc=$?
+	# The rest of the runtime's output, from where it was shown.
+	tail -n +$(($(wc -l <"$tmp/bg.shown") + 1)) "$tmp/bg" | paint
+	expect "the container exited 0" test "$rc" = 0
+}
+
+scene_6() {
+	local veth
+	scene 6 "network namespace: a network of its own" 'veth|/30|eth0|bring up|rtnetlink' \
+		"Look at: without --net, only lo. With --net veth, an eth0 and a /30;" \
+		"the narration shows the veth pair made, then deleted."
+	shown './step06-net-ns/container run rootfs ip addr'
+	expect "only the loopback interface" test "$(grep -cE '^[0-9]+: ' "$out")" = 1 -a -n "$(grep -E '^1: lo:' "$out")"
+	shown './step06-net-ns/container run -v --net veth rootfs ip -4 addr'
+	expect "eth0 has an address of a /30" has 'inet [0-9.]+/30 .*eth0'
+	veth=$(grep -oE 'make a veth pair: bx[0-9a-f]+' "$out" | grep -oE 'bx[0-9a-f]+$') || true
+	expect "the host end ${veth:-bx...} was deleted, the /30 released" \
+		has "deleted ${veth:-bx}.*the host's end" "released the container's /30"
+	expect "nothing of the container left on the host" nothing_left
+}
+
+scene_7() {
+	scene 7 "cgroups: a share of the machine" 'cgroup|memory|OOM|CPU' \
+		"Look at: the probe asks for 64 MiB under a 32M limit; the OOM killer" \
+		"ends it, and the runtime reports why, then removes the cgroup."
+	shown './step07-cgroups/container run -v --memory 32M build/test-rootfs probe alloc 64'
+	expect "killed by SIGKILL: exit status 137" test "$rc" = 137
+	expect "the runtime reports the OOM kill" has 'killed by the OOM killer \(memory limit 32M\)'
+	expect "its cgroup removed" has 'removed the cgroup boxlab/'
+	expect "nothing of the container left on the host" nothing_left
+}
+
+scene_8() {
+	scene 8 "overlayfs: a root of its own to write" 'overlay|upper|work dir|state dir' \
+		"Look at: the write lands in the upper dir (kept here with --keep)," \
+		"not in rootfs/: the image stays as it was."
+	shown "./step08-overlay/container run -v --keep rootfs /bin/sh -c 'echo written inside > /etc/greeting; cat /etc/greeting'"
+	expect "the container could write /etc/greeting" has '^written inside$'
+	kept=$(grep -oE 'kept the state dir /var/lib/boxlab/[0-9a-f]{8}' "$out" | grep -oE '/var/lib/boxlab/[0-9a-f]{8}$') || true
+	if [ -z "$kept" ]; then
+		expect "the runtime said where it kept the state dir" false
+		return
+	fi
+	shown "ls rootfs/etc/greeting"
+	expect "rootfs/ has no greeting" test "$rc" != 0
+	shown "cat $kept/upper/etc/greeting"
+	expect "the upper dir has it" has '^written inside$'
+	shown "rm -rf $kept"
+	kept=""
+	expect "nothing of the container left on the host" nothing_left
+}
+
+scene_matrix() {
+	printf '\n%s== the isolation matrix ==%s\n' "$bold$cyan" "$reset"
+	printf '%s%s%s\n' "$bold" "Every check against every step: yes from the step that brings it on." "$reset"
+	printf '%s%s%s\n' "$bold" "(Each check runs a container or two: this takes a few minutes.)" "$reset"
+	scene_name=matrix
+	shown 'tests/matrix.sh step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns step05-user-ns step06-net-ns step07-cgroups step08-overlay'
+	expect "every cell as expected" test "$rc" = 0
+}
+
+# ---- the tour ---------------------------------------------------------------
+
+start=$SECONDS
+printf '%sboxlab: a container runtime, one kernel feature per step%s\n' "$bold" "$reset"
+printf 'Each scene runs one step with -v: the runtime narrates every kernel call.\n'
+first=1
+for s in "${scenes[@]}"; do
+	((first)) || between_scenes
+	first=0
+	"scene_$s"
+done
+
+printf '\n%s== the end ==%s\n' "$bold$cyan" "$reset"
+if [ ${#failures[@]} -eq 0 ]; then
+	printf '%s%s: %s in %d s, each showed what it should; nothing left on the host%s\n' \
+		"$green$bold" "$me" "$(count ${#scenes[@]} scene)" "$((SECONDS - start))" "$reset"
+	exit 0
+fi
+printf '%s%s: %d of %s did not show what they should:%s\n' \
+	"$red$bold" "$me" "$(printf '%s\n' "${failures[@]}" | cut -d: -f1 | sort -u | wc -l)" \
+	"$(count ${#scenes[@]} scene)" "$reset"
+printf '  %s\n' "${failures[@]}"
+exit 1
