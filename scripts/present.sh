@@ -5,8 +5,10 @@
 # Usage: scripts/present.sh N        (N is 1-8; "03" works too)
 #
 # Steps 2-8: the diff of step N's container.c against step N-1's (the diff
-# `make diff STEP=N` prints), one hunk at a time.  Each hunk comes under a
-# header: the step, "hunk k of n", the function it is in, its lines.
+# `make diff STEP=N` prints: code only, without the comments that mark
+# each lesson for lab handouts), one hunk at a time.  Each hunk comes
+# under a header: the step, "hunk k of n", the function it is under, and
+# the functions it adds.
 # Step 1 has no step before it: its container.c is shown whole, one
 # top-level block (the file's comment, then a function) at a time.
 #
@@ -40,6 +42,9 @@ fi
 
 # Interactive only when a person is watching: stdout is a terminal and we
 # can read keys from one.
+tmp=$(mktemp -d /tmp/boxlab-present.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
 interactive=0
 if [ -t 1 ] && { : </dev/tty; } 2>/dev/null; then
 	interactive=1
@@ -78,17 +83,29 @@ new_functions() {
 	echo "$names"
 }
 
+# The code of a step's container.c, as make diff shows it: without the
+# comment pairs that mark its lesson for lab handouts, "/* lesson NN: ...
+# */" and "/* end of lesson NN */" (the same filter as scripts/stepdiff.sh).
+code_of() {
+	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' "$1/container.c"
+}
+
 # Step N: one piece per hunk of the diff against step N-1.
 diff_pieces() {
 	local old plain coloured i start count=0 stat colour=never
 	local -a plain_lines coloured_lines starts=()
 	old=$(ls -d step0$((n - 1))-* | head -n 1)
 	((interactive)) && colour=always
+	mkdir "$tmp/$old" "$tmp/$new"
+	code_of "$old" >"$tmp/$old/container.c"
+	code_of "$new" >"$tmp/$new/container.c"
 	# git diff reads best (function names in hunk headers); it needs no
 	# repository.  It exits 1 when the files differ.
+	cd "$tmp"
 	plain=$(git diff --no-index --color=never "$old/container.c" "$new/container.c") || true
 	coloured=$(git diff --no-index --color="$colour" "$old/container.c" "$new/container.c") || true
 	stat=$(git diff --no-index --shortstat "$old/container.c" "$new/container.c") || true
+	cd - >/dev/null
 	mapfile -t plain_lines <<<"$plain"
 	mapfile -t coloured_lines <<<"$coloured"
 	for i in "${!plain_lines[@]}"; do
@@ -105,13 +122,7 @@ diff_pieces() {
 	for ((i = 0; i < count; i++)); do
 		start=${starts[$i]}
 		local at=${plain_lines[$start]}
-		# "+c,d": the hunk's d lines from line c of the new file.
-		local lines=${at#@@ * +} first length
-		lines=${lines%% @@*}
-		first=${lines%,*}
-		length=1
-		[[ $lines == *,* ]] && length=${lines#*,}
-		local header="step $n, hunk $((i + 1)) of $count, lines $first-$((first + length - 1)), $(hunk_function "$at")"
+		local header="step $n, hunk $((i + 1)) of $count, $(hunk_function "$at")"
 		local added
 		added=$(new_functions "${plain_lines[@]:$start:$((starts[i + 1] - start))}")
 		[ -n "$added" ] && header+="; new: $added"
@@ -150,7 +161,7 @@ file_pieces() {
 			names+=("${name:-the top of the file}")
 			piece="" name=""
 		fi
-	done <"$file"
+	done < <(code_of "$new")
 	# Whatever follows the last block.
 	if [ -n "${piece//[$'\n']/}" ]; then
 		pieces+=("$piece")

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# The speaker's tools: scripts/present.sh (make present STEP=N) and
+# scripts/demo.sh (make demo).  Fast: present runs no container; demo's
+# scenes of the eight steps take a few seconds (the matrix scene, minutes,
+# is left to `make demo`).
+
+load ../lib/common
+
+setup() {
+	load_libs
+	cd "$TOP"
+}
+
+teardown() {
+	rm -rf "$TEST_TMP"
+}
+
+# The hunks of step N's diff, as `make diff STEP=N` shows them.
+diff_hunks() {
+	scripts/stepdiff.sh "$1" | grep -c '^@@ '
+}
+
+@test "present, no terminal: every hunk of steps 2-8, in order, exit 0" {
+	local n k hunks
+	for n in 2 3 4 5 6 7 8; do
+		run scripts/present.sh "$n" </dev/null
+		assert_success
+		hunks=$(diff_hunks "$n")
+		[ "$hunks" -gt 0 ]
+		# Every hunk's own @@ line, and one header per hunk, numbered.
+		[ "$(grep -c '^@@ ' <<<"$output")" -eq "$hunks" ] ||
+			fail "step $n: $(grep -c '^@@ ' <<<"$output") @@ lines shown, the diff has $hunks"
+		for ((k = 1; k <= hunks; k++)); do
+			assert_line --regexp "^== step $n, hunk $k of $hunks, "
+		done
+		refute_line --partial "hunk $((hunks + 1)) of"
+	done
+}
+
+@test "present, no terminal: the hunks are the diff's, line for line" {
+	run scripts/present.sh 5 </dev/null
+	assert_success
+	diff <(scripts/stepdiff.sh 5 | sed -n '/^@@ /,$p' | grep -v '^$') \
+		<(grep -v '^== step 5, hunk ' <<<"$output" | sed -n '/^@@ /,$p' | grep -v '^$') ||
+		fail "present 5 does not show the diff of make diff STEP=5"
+}
+
+@test "present, no terminal: no colour codes" {
+	run scripts/present.sh 4 </dev/null
+	assert_success
+	refute_output --partial $'\e['
+}
+
+@test "present 1: no diff; the whole file, a function at a time" {
+	run scripts/present.sh 1 </dev/null
+	assert_success
+	assert_line --partial "step01-chroot is the first step, so there is no diff"
+	assert_line "== step 1, piece 1 of 5: the file's comment and #includes =="
+	assert_line --regexp '^== step 1, piece [0-9] of 5: main\(\) ==$'
+	# Every line of the file, in order, nothing else but headers (and not
+	# the comments that mark the lesson for lab handouts, as make diff).
+	diff <(grep -v '^$' step01-chroot/container.c | grep -vE '^[[:space:]]*/\* (lesson|end of lesson) ') \
+		<(sed -n '/^== step 1, piece 1 /,$p' <<<"$output" | grep -v '^== step 1, piece \|^$') ||
+		fail "present 1 does not show step01-chroot/container.c whole"
+}
+
+@test "present takes 03 for 3" {
+	run scripts/present.sh 03 </dev/null
+	assert_success
+	assert_line --regexp '^== step 3, hunk 1 of '
+}
+
+@test "present with a bad step explains" {
+	run scripts/present.sh 9
+	assert_failure 2
+	assert_output 'boxlab present: "9" is not a step: give a number from 1 to 8 (make present STEP=3)'
+	run scripts/present.sh x
+	assert_failure 2
+	assert_output 'boxlab present: "x" is not a step: give a number from 1 to 8 (make present STEP=3)'
+	run scripts/present.sh 0
+	assert_failure 2
+	assert_output --partial '"0" is not a step'
+}
+
+@test "present with no step prints its usage" {
+	run scripts/present.sh
+	assert_failure 2
+	assert_output "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 8"
+}
+
+@test "present on a terminal: a key for the next hunk, b for back, q quits" {
+	command -v script >/dev/null || skip_cannot_run "no script(1) to give present a terminal"
+	run bash -c '(sleep 1; printf " "; sleep 0.5; printf b; sleep 0.5; printf q) |
+		timeout 20 script -qec "scripts/present.sh 2" /dev/null'
+	assert_success
+	output=$(sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g' <<<"$output")
+	# hunk 1, then 2, then back to 1; q quits before hunk 3.
+	[ "$(grep -c '^== step 2, hunk 1 of 3' <<<"$output")" -eq 2 ]
+	[ "$(grep -c '^== step 2, hunk 2 of 3' <<<"$output")" -eq 1 ]
+	refute_line --partial 'hunk 3 of 3'
+	assert_output --partial '[any key: next   b: back   q: quit]'
+}
+
+@test "demo --help lists the scenes" {
+	run scripts/demo.sh --help
+	assert_success
+	assert_line --index 0 "usage: scripts/demo.sh [SCENE...]    (make demo runs them all)"
+	assert_line --regexp '^  7  step07-cgroups +the OOM killer under --memory 32M$'
+	assert_line --regexp '^  matrix +the isolation matrix of every step'
+	assert_line --partial "DEMO_PAUSE=SECONDS"
+}
+
+@test "demo with a bad scene explains and prints its usage" {
+	run scripts/demo.sh 9
+	assert_failure 2
+	assert_line --index 0 'boxlab demo: "9" is not a scene: give step numbers 1-8 or "matrix"'
+	assert_line "usage: scripts/demo.sh [SCENE...]    (make demo runs them all)"
+}
+
+@test "demo without root says how to run it" {
+	[ "$(id -u)" -eq 0 ] || skip "already not root"
+	run "${AS_NOBODY[@]}" scripts/demo.sh 1
+	assert_failure 2
+	assert_output "boxlab demo: needs root (steps 01-04 do): run 'sudo make demo'"
+}
+
+@test "demo with a bad DEMO_PAUSE explains" {
+	[ "$(id -u)" -eq 0 ] || skip_cannot_run "demo needs root"
+	DEMO_PAUSE=soon run scripts/demo.sh 1
+	assert_failure 2
+	assert_output 'boxlab demo: DEMO_PAUSE="soon" is not a number of seconds (DEMO_PAUSE=2)'
+}
+
+@test "demo, no terminal: the eight scenes show their lessons, no colour, no pause" {
+	[ "$(id -u)" -eq 0 ] || skip_cannot_run "demo needs root"
+	[ -x build/test-rootfs/usr/bin/probe ] || skip_cannot_run "no build/test-rootfs: make demo builds it"
+	SECONDS=0
+	run scripts/demo.sh 1 2 3 4 5 6 7 8 </dev/null
+	assert_success
+	[ "$SECONDS" -lt 30 ] || fail "the eight scenes took $SECONDS s: a pause without a terminal?"
+	refute_output --partial $'\e['
+	refute_output --partial 'NOT SHOWN'
+	assert_line 'I am PID 1'
+	assert_line '  ok: the command is PID 1'
+	assert_line --partial 'warning: the container was killed by the OOM killer (memory limit 32M)'
+	assert_line '  ok: the runtime reports the OOM kill'
+	assert_line '  ok: the upper dir has it'
+	assert_line --regexp '^boxlab demo: 8 scenes in [0-9]+ s, each showed what it should; nothing left on the host$'
+	# One "== step NN" title per scene, and each command after a prompt.
+	[ "$(grep -c '^== step 0[1-8]: ' <<<"$output")" -eq 8 ]
+	assert_line "# ./step02-pid-ns/container run -v rootfs /bin/sh -c 'echo \"I am PID \$\$\"; ps; true'"
+}
