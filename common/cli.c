@@ -42,7 +42,7 @@ struct option_info {
 };
 
 static const struct option_info options[] = {
-	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr" },
+	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr (twice: timed)" },
 	{ "help", 'h', 1, NULL, "show this help" },
 	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)" },
 	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)" },
@@ -119,7 +119,7 @@ static int set_option(struct config *c, const struct option_info *o,
 		      const char *value, char *err, size_t errlen)
 {
 	if (strcmp(o->name, "verbose") == 0) {
-		c->verbose = 1;
+		c->verbose++;
 	} else if (strcmp(o->name, "hostname") == 0) {
 		if (!valid_hostname(value))
 			return fail(err, errlen, "--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes", value);

@@ -24,7 +24,7 @@ struct config {
 	const char *rootfs;	/* the container's root: ROOTFS as given (step 08: its overlay) */
 	const char *image;	/* ROOTFS as given, for messages */
 	char **argv;		/* COMMAND [ARG...], NULL-terminated */
-	int verbose;		/* -v: narrate every kernel call */
+	int verbose;		/* -v: narrate every kernel call; -v -v: with times */
 	const char *hostname;	/* --hostname, or NULL for the id (step 03) */
 	long userns_base;	/* --userns-base: host id of container root (step 05) */
 	int sync[2];		/* the parent/child handshake (step 05) */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hints.h"
@@ -55,14 +56,33 @@ static void vprint(const char *prefix, const char *fmt, va_list ap)
 	dprintf(STDERR_FILENO, "%s: %s%s\n", boxlab_prog, prefix, line);
 }
 
+/*
+ * When the runtime started, for -v -v; a child inherits it.  The real-time
+ * clock, because a time namespace moves the monotonic ones.
+ */
+static struct timespec started;
+
+static void __attribute__((constructor)) note_start(void)
+{
+	clock_gettime(CLOCK_REALTIME, &started);
+}
+
 void narrate(const char *fmt, ...)
 {
+	struct timespec now;
+	char when[32] = "";
 	va_list ap;
 
 	if (!boxlab_verbose)
 		return;
+	/* -v -v: each line says when its call returned, in ms since start. */
+	if (boxlab_verbose > 1) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		snprintf(when, sizeof(when), "%7.3f ms  ", (double)(now.tv_sec - started.tv_sec) * 1e3 +
+			 (double)(now.tv_nsec - started.tv_nsec) / 1e6);
+	}
 	va_start(ap, fmt);
-	vprint("", fmt, ap);
+	vprint(when, fmt, ap);
 	va_end(ap);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
-# Usage: scripts/deps.sh GROUP...      GROUP is "build", "test" or "vm"
+# Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm" or "bench"
 #
 # Prints nothing when everything is already installed. Otherwise:
 #   - as root on Debian or Ubuntu, installs what is missing with apt-get,
@@ -45,8 +45,17 @@ vm_packages=(
 )
 readonly vm_why="to run the checks in a virtual machine"
 
+# bench: the tools `make bench` times beside the steps. chroot and unshare
+# come with every Debian; a tool that cannot be installed is skipped.
+bench_packages=(
+	bubblewrap # bwrap, the sandbox of Flatpak
+	crun       # the OCI runtime in C of Podman
+	runc       # the OCI runtime in Go of Docker and containerd
+)
+readonly bench_why="to time other runtimes beside the steps"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build, test or vm)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test, vm or bench)" >&2
 	exit 2
 }
 
@@ -110,6 +119,7 @@ main() {
 		build) packages=("${build_packages[@]}") because=$build_why ;;
 		test) packages=("${test_packages[@]}") because=$test_why ;;
 		vm) packages=("${vm_packages[@]}") because=$vm_why ;;
+		bench) packages=("${bench_packages[@]}") because=$bench_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")
