@@ -11,6 +11,15 @@
 #
 # Fast, offline and read-only: the only thing it does is a throwaway
 # unshare(1) that creates a user namespace and exits.
+#
+# Where it runs matters too: inside a Docker (or podman) container, a
+# GitHub Codespace (a Docker container) or WSL2, some steps cannot work or
+# work differently; the doctor says which, and what to do.
+#
+# For its tests, BOXLAB_DOCTOR_ROOT=DIR reads the files that tell where we
+# run (/.dockerenv, /run/.containerenv, /proc/version, /proc/1/environ,
+# /proc/1/cgroup, /proc/1/comm, /proc/self/status, /proc/self/mountinfo)
+# from DIR instead of /, and skips systemd-detect-virt.
 set -euo pipefail
 
 readonly me="boxlab doctor"
@@ -47,6 +56,12 @@ count() {
 
 has() {
 	command -v "$1" >/dev/null
+}
+
+# The machine's file PATH, or its stand-in under BOXLAB_DOCTOR_ROOT.
+readonly fake_root=${BOXLAB_DOCTOR_ROOT:-}
+sys() {
+	echo "$fake_root$1"
 }
 
 # Overlay mounts in a user namespace came with Linux 5.11 (step 08, rootless);
@@ -193,20 +208,71 @@ check_overlay() {
 
 # When we run in a container, prints its kind and the hint that told us;
 # prints nothing otherwise. The hints, from the surest: files that docker
-# and podman create, systemd's detector, PID 1's environment, its cgroup.
+# and podman create, systemd's detector, PID 1's environment, its cgroup,
+# an overlay as the root filesystem.
+# WSL2 is not one of them: systemd-detect-virt calls it "wsl", but it is a
+# light VM with a real kernel, and check_wsl speaks of it.
 container_kind() {
 	local kind env1
-	if [[ -e /.dockerenv ]]; then
+	if [[ -e $(sys /.dockerenv) ]]; then
 		echo "docker: /.dockerenv exists"
-	elif [[ -e /run/.containerenv ]]; then
+	elif [[ -e $(sys /run/.containerenv) ]]; then
 		echo "podman: /run/.containerenv exists"
-	elif has systemd-detect-virt && kind=$(systemd-detect-virt --container 2>/dev/null); then
+	elif [[ -z $fake_root ]] && has systemd-detect-virt &&
+		kind=$(systemd-detect-virt --container 2>/dev/null) && [[ $kind != wsl ]]; then
 		echo "$kind, says systemd-detect-virt"
-	elif env1=$(tr '\0' '\n' 2>/dev/null </proc/1/environ) &&
+	elif env1=$(tr '\0' '\n' 2>/dev/null <"$(sys /proc/1/environ)") &&
 		[[ $env1 =~ (^|$'\n')container=([^$'\n']+) ]]; then
 		echo "${BASH_REMATCH[2]}: container= in the environment of PID 1"
-	elif grep -qE 'docker|kubepods|libpod|lxc' /proc/1/cgroup 2>/dev/null; then
+	elif grep -qE 'docker|kubepods|libpod|lxc' "$(sys /proc/1/cgroup)" 2>/dev/null; then
 		echo "/proc/1/cgroup names a container manager"
+	elif [[ $(mount_of /) == "overlay "* ]]; then
+		echo "/ is an overlay, as in a Docker container"
+	fi
+}
+
+# The mount of MOUNTPOINT in /proc/self/mountinfo (the last one, the one
+# on top): "FSTYPE OPTIONS", such as "overlay rw,relatime".
+mount_of() {
+	awk -v m="$1" '$5 == m {
+		for (i = 7; $i != "-"; i++) ;
+		found = $(i + 1) " " $6
+	} END { if (found != "") print found }' "$(sys /proc/self/mountinfo)" 2>/dev/null
+}
+
+# Does this process hold capability number BIT (CapEff of /proc/self/status)?
+has_capability() {
+	local eff
+	eff=$(awk '$1 == "CapEff:" { print $2 }' "$(sys /proc/self/status)" 2>/dev/null)
+	[[ -n $eff ]] && (((16#$eff >> $1) & 1))
+}
+
+# What a container lets the steps do, as notes under its WARN line: the
+# three things `docker run` takes away unless given --privileged.
+container_limits() {
+	local missing=0 seccomp cgroup root
+	# CAP_SYS_ADMIN is capability 21 (capability.h).
+	if ! has_capability 21; then
+		note "no CAP_SYS_ADMIN (not --privileged): steps 02-08 fail at their first clone() or mount with EPERM"
+		missing=1
+	fi
+	seccomp=$(awk '$1 == "Seccomp:" { print $2 }' "$(sys /proc/self/status)" 2>/dev/null) || true
+	if [[ $seccomp == 2 ]]; then
+		note "a seccomp filter (Docker's default profile) refuses namespaces, mount and pivot_root: EPERM from step 02 on"
+		missing=1
+	fi
+	cgroup=$(mount_of /sys/fs/cgroup/memory)
+	[[ -n $cgroup ]] || cgroup=$(mount_of /sys/fs/cgroup)
+	if [[ ${cgroup#* } =~ (^|,)ro(,|$) ]]; then
+		note "/sys/fs/cgroup is read-only: steps 07 and 08 make a cgroup for every run and fail with EROFS"
+		missing=1
+	fi
+	root=$(mount_of /)
+	if [[ ${root%% *} == overlay ]]; then
+		note "/ is itself an overlay: step 08's overlay on top of it may be refused"
+	fi
+	if ((!missing)); then
+		note "it has CAP_SYS_ADMIN, no seccomp filter and a writable /sys/fs/cgroup, as with --privileged"
 	fi
 }
 
@@ -219,9 +285,38 @@ check_container() {
 	fi
 	warn "running inside a container ($kind): cgroup writes, mounts and overlay may be refused" \
 		"prefer a VM or a real machine; or start the container with --privileged --cgroupns=host"
-	if [[ $(stat -f -c %T /) == overlayfs ]]; then
-		note "/ is itself an overlay: step 08's overlay on top of it may be refused"
+	container_limits
+}
+
+# WSL2 runs a real Linux kernel in a light VM: the namespaces work, but
+# its cgroups are the hybrid v1 layout unless told otherwise, and systemd
+# runs only when asked.  WSL 1 has no Linux kernel at all.
+check_wsl() {
+	local version release init
+	version=$(<"$(sys /proc/version)") 2>/dev/null || return 0
+	release=$(awk '{ print $3 }' <<<"$version")
+	if [[ $version == *WSL2* || $version == *microsoft-standard* ]]; then
+		warn "running in WSL2 (kernel $release): namespaces and overlay work, but cgroups and systemd differ from a VM" \
+			"a Debian 12 or Ubuntu 24.04 VM is the tested path; to stay in WSL2, see the notes below"
+		note "its cgroups are hybrid (v1), which the kit handles; for the pure v2 of current distributions, put"
+		note "kernelCommandLine = cgroup_no_v1=all under [wsl2] in %UserProfile%\\.wslconfig, then \`wsl --shutdown\`"
+		init=$(<"$(sys /proc/1/comm)") 2>/dev/null || init=""
+		if [[ $init != systemd ]]; then
+			note "systemd is not PID 1 (${init:-unknown} is): the kit does not need it; to have it as on a VM,"
+			note "set systemd=true under [boot] in /etc/wsl.conf"
+		fi
+	elif [[ $version == *Microsoft* ]]; then
+		fail "running in WSL 1 ($release): it translates Linux calls, with no Linux kernel: no namespaces, no cgroups" \
+			"convert the distribution with \`wsl --set-version DISTRO 2\` in Windows, or use a VM"
 	fi
+}
+
+# GitHub Codespaces runs a dev container, a Docker container on a cloud
+# VM: the container line above says what it takes away.
+check_codespaces() {
+	[[ ${CODESPACES:-} == true ]] || return 0
+	warn "running in GitHub Codespaces (CODESPACES=true): a Docker container, with a container's limits (see its line)" \
+		"use a VM; or give the dev container \"privileged\": true in .devcontainer/devcontainer.json and rebuild it"
 }
 
 # Propagation of the / mount: findmnt, or the optional fields of
@@ -286,6 +381,8 @@ main() {
 	check_userns_probe
 	check_overlay
 	check_container
+	check_codespaces
+	check_wsl
 	check_chroot
 	check_propagation
 	check_toolchain

@@ -122,8 +122,8 @@ diff_pieces() {
 	for ((i = 0; i < count; i++)); do
 		start=${starts[$i]}
 		local at=${plain_lines[$start]}
-		local header="step $n, hunk $((i + 1)) of $count, $(hunk_function "$at")"
-		local added
+		local header added
+		header="step $n, hunk $((i + 1)) of $count, $(hunk_function "$at")"
 		added=$(new_functions "${plain_lines[@]:$start:$((starts[i + 1] - start))}")
 		[ -n "$added" ] && header+="; new: $added"
 		headers+=("$header")

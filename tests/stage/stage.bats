@@ -150,3 +150,108 @@ diff_hunks() {
 	[ "$(grep -c '^== step 0[1-8]: ' <<<"$output")" -eq 8 ]
 	assert_line "# ./step02-pid-ns/container run -v rootfs /bin/sh -c 'echo \"I am PID \$\$\"; ps; true'"
 }
+
+# ---- make doctor in places the kit does not suit: faked with
+# BOXLAB_DOCTOR_ROOT, a directory laid out like / with the files that
+# tell where we run.
+
+# fake_root NAME: a stand-in / of an ordinary machine, in $TEST_TMP/NAME:
+# every capability, no seccomp filter, ext4 root, systemd as PID 1.
+fake_root() {
+	local d=$TEST_TMP/$1
+	mkdir -p "$d/proc/self" "$d/proc/1" "$d/run"
+	printf 'CapEff:\t000001ffffffffff\nSeccomp:\t0\n' >"$d/proc/self/status"
+	echo 'Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)' >"$d/proc/version"
+	: >"$d/proc/1/environ"
+	echo '0::/init.scope' >"$d/proc/1/cgroup"
+	echo systemd >"$d/proc/1/comm"
+	echo '22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw' >"$d/proc/self/mountinfo"
+	echo "$d"
+}
+
+@test "doctor on an ordinary machine: no container, no WSL" {
+	local root
+	root=$(fake_root plain)
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line "  ok    not inside a container"
+	refute_output --partial "WSL"
+	refute_output --partial "Codespaces"
+}
+
+@test "doctor in a default Docker container: what fails, and why" {
+	local root
+	root=$(fake_root docker)
+	touch "$root/.dockerenv"
+	# Docker's default capabilities (no CAP_SYS_ADMIN), its seccomp
+	# profile, an overlay root and a read-only cgroup2.
+	printf 'CapEff:\t00000000a80425fb\nSeccomp:\t2\n' >"$root/proc/self/status"
+	printf '%s\n' '500 400 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/x' \
+		'510 500 0:60 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw' \
+		>"$root/proc/self/mountinfo"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line "  WARN  running inside a container (docker: /.dockerenv exists): cgroup writes, mounts and overlay may be refused"
+	assert_line "        fix: prefer a VM or a real machine; or start the container with --privileged --cgroupns=host"
+	assert_line "        no CAP_SYS_ADMIN (not --privileged): steps 02-08 fail at their first clone() or mount with EPERM"
+	assert_line --partial "a seccomp filter (Docker's default profile)"
+	assert_line "        /sys/fs/cgroup is read-only: steps 07 and 08 make a cgroup for every run and fail with EROFS"
+	assert_line "        / is itself an overlay: step 08's overlay on top of it may be refused"
+}
+
+@test "doctor in a privileged container says it has what the steps need" {
+	local root
+	root=$(fake_root podman)
+	touch "$root/run/.containerenv"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line --partial "WARN  running inside a container (podman: /run/.containerenv exists)"
+	assert_line "        it has CAP_SYS_ADMIN, no seccomp filter and a writable /sys/fs/cgroup, as with --privileged"
+}
+
+@test "doctor finds a container by PID 1's container= and by an overlay root" {
+	local root
+	root=$(fake_root lxc)
+	printf 'PATH=/bin\0container=lxc\0' >"$root/proc/1/environ"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line --partial "WARN  running inside a container (lxc: container= in the environment of PID 1)"
+	root=$(fake_root overlay)
+	echo '500 400 0:50 / / rw,relatime - overlay overlay rw' >"$root/proc/self/mountinfo"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line --partial "WARN  running inside a container (/ is an overlay, as in a Docker container)"
+}
+
+@test "doctor in WSL2: what differs, and the fix" {
+	local root
+	root=$(fake_root wsl2)
+	echo 'Linux version 5.15.153.1-microsoft-standard-WSL2 (root@941d701f84f1) (gcc (GCC) 12.2.0) #1 SMP' \
+		>"$root/proc/version"
+	echo init >"$root/proc/1/comm"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line "  ok    not inside a container"
+	assert_line "  WARN  running in WSL2 (kernel 5.15.153.1-microsoft-standard-WSL2): namespaces and overlay work, but cgroups and systemd differ from a VM"
+	assert_line --partial "kernelCommandLine = cgroup_no_v1=all under [wsl2]"
+	assert_line --partial "systemd is not PID 1 (init is)"
+	# With systemd, nothing about it.
+	echo systemd >"$root/proc/1/comm"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	refute_output --partial "systemd is not PID 1"
+}
+
+@test "doctor in WSL 1: a failure, and how to convert" {
+	local root
+	root=$(fake_root wsl1)
+	echo 'Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (GCC) ) #3996-Microsoft' \
+		>"$root/proc/version"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_failure 1
+	assert_line --partial "FAIL  running in WSL 1 (4.4.0-19041-Microsoft)"
+	assert_line --partial "wsl --set-version DISTRO 2"
+}
+
+@test "doctor in GitHub Codespaces says it is a Docker container" {
+	local root
+	root=$(fake_root codespace)
+	touch "$root/.dockerenv"
+	BOXLAB_DOCTOR_ROOT=$root CODESPACES=true run scripts/doctor.sh
+	assert_line --partial "WARN  running inside a container (docker: /.dockerenv exists)"
+	assert_line "  WARN  running in GitHub Codespaces (CODESPACES=true): a Docker container, with a container's limits (see its line)"
+	assert_line --partial 'fix: use a VM; or give the dev container "privileged": true'
+}
