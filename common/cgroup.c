@@ -298,22 +298,34 @@ int cgroup_set(const struct cgroup *cg, const char *file, const char *fmt, ...)
 	return write_file(path_of(cg, NULL, file), "%s", value);
 }
 
-int cgroup_add(const struct cgroup *cg, pid_t pid)
+/* Write PID to the group's FILE: on v1, in every hierarchy that has it. */
+static int write_pid(const struct cgroup *cg, const char *file, pid_t pid)
 {
 	char path[512];
 	size_t i;
 
 	if (cg->layout == CGROUP_V2)
-		return write_file(path_of(cg, NULL, "cgroup.procs"), "%d", pid);
+		return write_file(path_of(cg, NULL, file), "%d", pid);
 	for (i = 0; i < COUNT(v1_controllers); i++) {
 		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0)
 			return -1;
 		if (access(path, F_OK) < 0)
 			continue;
-		if (write_file(path_of(cg, v1_controllers[i], "cgroup.procs"), "%d", pid) < 0)
+		if (write_file(path_of(cg, v1_controllers[i], file), "%d", pid) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int cgroup_add(const struct cgroup *cg, pid_t pid)
+{
+	return write_pid(cg, "cgroup.procs", pid);
+}
+
+int cgroup_enter(const struct cgroup *cg)
+{
+	/* 0 is the caller; v1's tasks file moves one thread, which is all we are */
+	return write_pid(cg, cg->layout == CGROUP_V2 ? "cgroup.procs" : "tasks", 0);
 }
 
 /* The number after "KEY " in a file of "key value" lines, or its first number. */

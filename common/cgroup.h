@@ -66,6 +66,14 @@ int cgroup_set(const struct cgroup *cg, const char *file, const char *fmt, ...)
 int cgroup_add(const struct cgroup *cg, pid_t pid);
 
 /*
+ * v1: move the calling process, single-threaded, into the group, by
+ * writing "0" to each hierarchy's tasks file.  Moving oneself takes no
+ * global lock; moving another process takes one whose first writer waits
+ * for an RCU grace period, milliseconds.  (v2 has CLONE_INTO_CGROUP.)
+ */
+int cgroup_enter(const struct cgroup *cg);
+
+/*
  * A number from the group's accounting, by v2 name: the value of line
  * KEY in FILE ("memory.events", "oom_kill"), or FILE's only value when
  * key is NULL ("memory.peak").  cpu.stat's usage_usec comes from

@@ -283,8 +283,17 @@ static void enter_new_cgroup_namespace(void)
 static int container_main(void *arg)
 {
 	struct config *c = arg;
-	int idmapped = wait_for_id_maps(c);
+	int idmapped;
 
+	/* lesson 07: on cgroup v1, move into our cgroup */
+	/*
+	 * A process that moves itself takes no global lock; moving another
+	 * one takes a lock whose first writer waits out an RCU grace period.
+	 */
+	if (c->cg.made && c->cg.layout == CGROUP_V1)
+		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
+	/* end of lesson 07 */
+	idmapped = wait_for_id_maps(c);
 	/* lesson 07: enter a new cgroup namespace */
 	enter_new_cgroup_namespace();
 	/* end of lesson 07 */
@@ -354,7 +363,10 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
 	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
 	/* lesson 07: start it inside its cgroup */
-	/* cgroup v2: born in its cgroup.  Else the parent moves it in. */
+	/*
+	 * cgroup v2: born in its cgroup.  v1: it moves itself in, first
+	 * thing (container_main()).  Else the parent moves it in.
+	 */
 	if (c->cg.fd >= 0) {
 		pid = KCALL_TOLERATED(clone_into_cgroup(container_main, flags, c, c->cg.fd),
 				      "start the container's first process in its cgroup");
@@ -362,7 +374,7 @@ static pid_t start_container(struct config *c)
 			return pid;
 	}
 	pid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container's first process");
-	if (c->cg.made)
+	if (c->cg.made && c->cg.layout == CGROUP_V2)
 		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
 	/* end of lesson 07 */
@@ -466,20 +478,24 @@ static void connect_veth(const struct config *c, pid_t pid)
 }
 
 /*
- * The veth usually died with the container's namespace, but the kernel may
- * still be tearing it down: delete it now, so that it is gone when we exit.
+ * The veth dies with the container's network namespace: the kernel deletes
+ * the pair in the background, after an RCU grace period or two.  Deleting
+ * it ourselves would only wait for that, tens of milliseconds.  Take the
+ * host end's address off instead, so that the /30 is free for the next
+ * container at once, even while the old cable is still being taken down.
  */
-static void delete_host_link(const struct config *c)
+static void free_host_address(const struct config *c)
 {
 	int nl = nl_open();
 
-	if (nl >= 0 && nl_link_delete(nl, c->host_link) == 0)
-		narrate("deleted %s, the host's end of the veth", c->host_link);
-	else if (nl >= 0 && errno == ENODEV)
+	if (nl >= 0 && nl_addr_delete(nl, c->host_link, c->subnet.host, c->subnet.prefixlen) == 0)
+		narrate("took %s/%d off %s; the kernel deletes the veth with the container's namespace",
+			c->subnet.host, c->subnet.prefixlen, c->host_link);
+	else if (nl >= 0 && (errno == ENODEV || errno == EADDRNOTAVAIL))
 		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
 	else
-		warn("cannot delete %s: %s failed: %s (%s), ignoring", c->host_link,
-		     nl < 0 ? "nl_open" : "nl_link_delete", errno_name(errno), strerror(errno));
+		warn("cannot take %s off %s: %s failed: %s (%s), ignoring", c->subnet.host, c->host_link,
+		     nl < 0 ? "nl_open" : "nl_addr_delete", errno_name(errno), strerror(errno));
 	if (nl >= 0)
 		close(nl);
 }
@@ -520,7 +536,7 @@ static void clean_up(void *arg)
 		narrate("removed the cgroup %s", c->cg.rel);
 	/* end of lesson 07 */
 	if (c->net_veth && c->subnet.owner != 0) {
-		delete_host_link(c);
+		free_host_address(c);
 		subnet_release(SUBNET_DIR, &c->subnet);
 		narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 		c->subnet.owner = 0;

@@ -86,8 +86,13 @@ static void mount_overlay(struct config *c)
 	KCALL(mkdir(in_state(c, "upper"), 0755), "make the upper dir, for the container's writes");
 	KCALL(mkdir(in_state(c, "work"), 0700), "make overlayfs's work dir");
 	KCALL(mkdir(c->merged, 0755), "make the dir to mount the overlay on");
-	snprintf(options, sizeof(options), "lowerdir=%s,upperdir=%s,workdir=%s,userxattr",
-		 lower, in_state(c, "upper"), in_state(c, "work"));
+	/*
+	 * volatile: the upper dir is thrown away at the end, so overlayfs
+	 * need not sync it to disk when it unmounts -- a sync of the whole
+	 * host filesystem.  --keep keeps it, so it is synced as usual.
+	 */
+	snprintf(options, sizeof(options), "lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s",
+		 lower, in_state(c, "upper"), in_state(c, "work"), c->keep ? "" : ",volatile");
 	KCALL(mount("overlay", c->merged, "overlay", 0, options),
 	      "mount the overlay on %s: %s", c->merged, options);
 	c->rootfs = c->merged;
@@ -308,8 +313,15 @@ static void enter_new_cgroup_namespace(void)
 static int container_main(void *arg)
 {
 	struct config *c = arg;
-	int idmapped = wait_for_id_maps(c);
+	int idmapped;
 
+	/*
+	 * A process that moves itself takes no global lock; moving another
+	 * one takes a lock whose first writer waits out an RCU grace period.
+	 */
+	if (c->cg.made && c->cg.layout == CGROUP_V1)
+		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
+	idmapped = wait_for_id_maps(c);
 	enter_new_cgroup_namespace();
 	set_hostname(c);
 	set_up_network(c);
@@ -377,7 +389,10 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWNS;	/* its own mount table */
 	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
 	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
-	/* cgroup v2: born in its cgroup.  Else the parent moves it in. */
+	/*
+	 * cgroup v2: born in its cgroup.  v1: it moves itself in, first
+	 * thing (container_main()).  Else the parent moves it in.
+	 */
 	if (c->cg.fd >= 0) {
 		pid = KCALL_TOLERATED(clone_into_cgroup(container_main, flags, c, c->cg.fd),
 				      "start the container's first process in its cgroup");
@@ -385,7 +400,7 @@ static pid_t start_container(struct config *c)
 			return pid;
 	}
 	pid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container's first process");
-	if (c->cg.made)
+	if (c->cg.made && c->cg.layout == CGROUP_V2)
 		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
 }
@@ -526,20 +541,24 @@ static void connect_veth(const struct config *c, pid_t pid)
 }
 
 /*
- * The veth usually died with the container's namespace, but the kernel may
- * still be tearing it down: delete it now, so that it is gone when we exit.
+ * The veth dies with the container's network namespace: the kernel deletes
+ * the pair in the background, after an RCU grace period or two.  Deleting
+ * it ourselves would only wait for that, tens of milliseconds.  Take the
+ * host end's address off instead, so that the /30 is free for the next
+ * container at once, even while the old cable is still being taken down.
  */
-static void delete_host_link(const struct config *c)
+static void free_host_address(const struct config *c)
 {
 	int nl = nl_open();
 
-	if (nl >= 0 && nl_link_delete(nl, c->host_link) == 0)
-		narrate("deleted %s, the host's end of the veth", c->host_link);
-	else if (nl >= 0 && errno == ENODEV)
+	if (nl >= 0 && nl_addr_delete(nl, c->host_link, c->subnet.host, c->subnet.prefixlen) == 0)
+		narrate("took %s/%d off %s; the kernel deletes the veth with the container's namespace",
+			c->subnet.host, c->subnet.prefixlen, c->host_link);
+	else if (nl >= 0 && (errno == ENODEV || errno == EADDRNOTAVAIL))
 		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
 	else
-		warn("cannot delete %s: %s failed: %s (%s), ignoring", c->host_link,
-		     nl < 0 ? "nl_open" : "nl_link_delete", errno_name(errno), strerror(errno));
+		warn("cannot take %s off %s: %s failed: %s (%s), ignoring", c->subnet.host, c->host_link,
+		     nl < 0 ? "nl_open" : "nl_addr_delete", errno_name(errno), strerror(errno));
 	if (nl >= 0)
 		close(nl);
 }
@@ -576,7 +595,7 @@ static void clean_up(void *arg)
 	if (c->cg.made && KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
 		narrate("removed the cgroup %s", c->cg.rel);
 	if (c->net_veth && c->subnet.owner != 0) {
-		delete_host_link(c);
+		free_host_address(c);
 		subnet_release(SUBNET_DIR, &c->subnet);
 		narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
 		c->subnet.owner = 0;

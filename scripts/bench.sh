@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# make bench: what each step costs, beside the tools a learner could
+# compare it with.
+#
+#   scripts/bench.sh        as root; RUNS, WARMUP and CONCURRENT change the
+#                           counts (200, 20 and 100)
+#
+# It times /bin/true in a container, from start to teardown, for every
+# step, and on the same rootfs in the same run for plain chroot, unshare
+# with the same namespaces, bubblewrap (--unshare-all), crun and runc (an
+# OCI bundle with step 08's namespaces, id map and limits).  The commands
+# take turns (build/bench/timer), so that whatever drifts on the machine
+# falls on all of them alike.  Then it starts CONCURRENT containers at
+# once, step 08's and crun's, and counts containers per second.
+#
+# It prints a table, the cost of each step's feature and the targets, and
+# writes them with the raw figures to build/bench/results.txt and as a
+# bar chart to build/bench/bench.svg.  Nothing here is asserted: the
+# figures are this machine's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+readonly me="boxlab bench"
+readonly out=build/bench
+readonly runs=${RUNS:-200} warmup=${WARMUP:-20} concurrent=${CONCURRENT:-100}
+readonly limits=(--memory 64M --cpus 1 --pids-limit 64)
+
+say() { printf '%s: %s\n' "$me" "$*" >&2; }
+
+# A tool we could not get is left out, with one line saying why.
+skipped=()
+have() {
+	command -v "$1" >/dev/null && return 0
+	skipped+=("$1: $2")
+	return 1
+}
+
+# The bench's own copy of the learner's rootfs: no test or container run
+# by hand has mounts in it while the clock runs.
+make_rootfs() {
+	rm -rf "$out/rootfs"
+	cp -a rootfs "$out/rootfs"
+}
+
+# An OCI bundle as close to step 08 as the spec allows: the same seven
+# namespaces but time (runc cannot make one), container ids 0-65535 as
+# host ids 100000-165535, the same limits, a writable root, and the same
+# mounts (/proc, /dev with devpts and shm, a read-only /sys, the masked and
+# read-only /proc paths).
+write_bundle() {
+	local dir=$1
+	mkdir -p "$dir"
+	cat >"$dir/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["/bin/true"],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+    "cwd": "/",
+    "noNewPrivileges": true
+  },
+  "root": {"path": "$PWD/$out/rootfs", "readonly": false},
+  "hostname": "bench",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755", "size=64k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+  ],
+  "linux": {
+    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+    "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
+                   {"type": "user"}, {"type": "network"}, {"type": "cgroup"}],
+    "resources": {
+      "memory": {"limit": 67108864, "swap": 67108864},
+      "cpu": {"quota": 100000, "period": 100000},
+      "pids": {"limit": 64}
+    },
+    "maskedPaths": ["/proc/keys", "/proc/timer_list"],
+    "readonlyPaths": ["/proc/sys", "/proc/irq", "/proc/bus", "/proc/fs"]
+  }
+}
+EOF
+}
+
+# One command a line for the timer: a label, then its arguments, by tabs.
+command_line() {
+	local IFS=$'\t'
+	printf '%s\n' "$*"
+}
+
+write_commands() {
+	local root=$PWD/$out/rootfs step n label
+	have chroot "coreutils has no chroot here" &&
+		command_line chroot chroot "$root" /bin/true
+	have unshare "util-linux has no unshare here" &&
+		command_line unshare unshare --fork --pid --mount --uts --ipc --net --cgroup --time \
+			--user --map-root-user --root "$root" /bin/true
+	have bwrap "bubblewrap could not be installed" &&
+		command_line bwrap bwrap --unshare-all --bind "$root" / --proc /proc --dev /dev /bin/true
+	for step in step0[1-8]-*; do
+		n=${step:4:2}
+		label="step$n"
+		case $n in
+		07 | 08) command_line "$label" "$step/container" run "${limits[@]}" "$root" /bin/true ;;
+		*) command_line "$label" "$step/container" run "$root" /bin/true ;;
+		esac
+	done
+	command_line "step08 veth" step08-overlay/container run --net veth "${limits[@]}" "$root" /bin/true
+	have crun "crun could not be installed" &&
+		command_line crun crun run --bundle "$PWD/$out/bundle" "bench%i"
+	have runc "runc could not be installed" &&
+		command_line runc runc run --bundle "$PWD/$out/bundle" "bench%i"
+	return 0
+}
+
+# cgroup v1 with an empty cgroup2 mounted beside it (systemd's "hybrid")
+# is a layout crun refuses.  The runtimes below use only the v1
+# hierarchies, so every command runs in a mount namespace of its own in
+# which the empty cgroup2 is unmounted: for all of them alike.
+hybrid_note=""
+in_bench_namespace() {
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] &&
+		[ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+		hybrid_note="cgroup v1 with an empty cgroup2 beside it, which crun refuses: every command ran in a mount namespace that hides the cgroup2"
+		unshare --mount --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
+	else
+		"$@"
+	fi
+}
+
+machine() {
+	local layout=v1
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && layout=v2
+	printf '%s, %s CPUs, Linux %s, cgroup %s' "$(uname -m)" "$(nproc)" "$(uname -r)" "$layout"
+}
+
+# The table, from the timer's lines: label median q1 q3 min maxrss runs.
+table() {
+	awk -F'\t' '
+		{ label[NR] = $1; med[NR] = $2; q1[NR] = $3; q3[NR] = $4; rss[NR] = $6; n = NR
+		  if ($1 == "step01") base = $2; if ($1 == "crun") crun = $2 }
+		END {
+			printf "%-13s %9s %15s %9s %8s %9s\n", "", "median ms", "middle half", "/ step01", "/ crun", "peak RSS"
+			for (i = 1; i <= n; i++)
+				printf "%-13s %9.2f %7.2f - %5.2f %9s %8s %6.1f MiB\n", label[i], med[i] / 1000,
+					q1[i] / 1000, q3[i] / 1000,
+					base ? sprintf("%.2f", med[i] / base) : "-",
+					crun ? sprintf("%.2f", med[i] / crun) : "-", rss[i] / 1024
+		}' "$out/times.tsv"
+}
+
+# What each step's feature costs: its median less the step before's.
+costs() {
+	awk -F'\t' '
+		BEGIN {
+			what["step02"] = "the PID namespace and its /proc"
+			what["step03"] = "the UTS, IPC and time namespaces"
+			what["step04"] = "the mount namespace, pivot_root and /dev"
+			what["step05"] = "the user namespace and the id-mapped root"
+			what["step06"] = "the network namespace and its loopback"
+			what["step07"] = "the cgroup, its three limits and the cgroup namespace"
+			what["step08"] = "the overlayfs root and its state dir"
+			what["step08 veth"] = "--net veth: the cable, its /30 and routes"
+			before["step02"] = "step01"; before["step03"] = "step02"; before["step04"] = "step03"
+			before["step05"] = "step04"; before["step06"] = "step05"; before["step07"] = "step06"
+			before["step08"] = "step07"; before["step08 veth"] = "step08"
+		}
+		{ med[$1] = $2; order[NR] = $1; n = NR }
+		END {
+			for (i = 1; i <= n; i++) {
+				l = order[i]
+				if (!(l in before) || !(before[l] in med))
+					continue
+				d = (med[l] - med[before[l]]) / 1000
+				printf "%-57s %s%.2f ms\n", what[l] " adds", d < 0 ? "" : "+", d
+			}
+		}' "$out/times.tsv"
+}
+
+median_of() {
+	awk -F'\t' -v l="$1" '$1 == l { print $2 }' "$out/times.tsv"
+}
+
+ratio() {
+	local a=$1 b=$2
+	[ -n "$a" ] && [ -n "$b" ] || { echo "-"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'
+}
+
+targets() {
+	local s08 veth crun rss
+	s08=$(median_of step08)
+	veth=$(median_of "step08 veth")
+	crun=$(median_of crun)
+	rss=$(awk -F'\t' '$1 ~ /^step/ && $6 > m { m = $6 } END { printf "%.2f", m / 1024 }' "$out/times.tsv")
+	if [ -n "$crun" ]; then
+		printf 'step08, every feature but veth, / crun:  %s  (target: at most 0.5)\n' "$(ratio "$s08" "$crun")"
+		printf 'step08 with --net veth, / crun:          %s  (target: at most 0.7)\n' "$(ratio "$veth" "$crun")"
+	else
+		echo "step08 / crun: no crun to compare with"
+	fi
+	printf 'the runtime'"'"'s peak RSS, largest step:    %s MiB  (target: at most 2 MiB)\n' "$rss"
+}
+
+# N containers at once: label N median-seconds-a-round failures.
+throughput() {
+	awk -F'\t' '{ printf "%-13s %d at once: %6.2f s, %6.0f containers/s, %d failed\n",
+		$1, $2, $3 / 1e6, $2 / ($3 / 1e6), $4 }' "$out/concurrent.tsv"
+}
+
+# The bar chart: one bar a command, its median, the steps in one colour
+# and the other tools in another.
+svg() {
+	awk -F'\t' -v title="/bin/true from start to teardown, median of $runs runs ($(machine))" '
+		{ label[NR] = $1; med[NR] = $2 / 1000; if (med[NR] > max) max = med[NR]; n = NR }
+		END {
+			left = 110; width = 560; bar = 22; gap = 8; top = 50
+			h = top + n * (bar + gap) + 40
+			printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", left + width + 90, h
+			printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+			printf "<text x=\"10\" y=\"24\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", title
+			for (i = 1; i <= n; i++) {
+				y = top + (i - 1) * (bar + gap)
+				w = med[i] / max * width
+				colour = label[i] ~ /^step/ ? "#2b6cb0" : "#a0aec0"
+				printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8, y + bar - 6, label[i]
+				printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", left, y, w, bar, colour
+				printf "<text x=\"%.1f\" y=\"%d\">%.2f ms</text>\n", left + w + 6, y + bar - 6, med[i]
+			}
+			printf "<text x=\"%d\" y=\"%d\" fill=\"#4a5568\">blue: boxlab'"'"'s steps; grey: other tools on the same rootfs</text>\n", left, h - 14
+			printf "</svg>\n"
+		}' "$out/times.tsv"
+}
+
+main() {
+	[ -d rootfs ] || { say "no rootfs/: run make rootfs first (make bench does)"; exit 1; }
+	mkdir -p "$out"
+	scripts/deps.sh bench ||
+		say "some tools could not be installed: they are left out below"
+	make_rootfs
+	write_bundle "$out/bundle"
+	write_commands >"$out/commands"
+	awk -F'\t' '$1 == "step08" || $1 == "step08 veth" || $1 == "crun"' "$out/commands" >"$out/concurrent"
+
+	say "timing $(wc -l <"$out/commands") commands, $runs runs each after $warmup warm-up rounds, taking turns"
+	in_bench_namespace "$out/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
+	say "starting $concurrent at once, 3 rounds each"
+	in_bench_namespace "$out/timer" -j "$concurrent" -n 3 "$out/concurrent" >"$out/concurrent.tsv"
+
+	{
+		echo "make bench: $(machine), $(date -u +%Y-%m-%d)"
+		[ -n "$hybrid_note" ] && echo "($hybrid_note)"
+		echo
+		table
+		echo
+		costs
+		echo
+		throughput
+		echo
+		targets
+		for s in "${skipped[@]}"; do echo "skipped $s"; done
+	} | tee "$out/results.txt"
+	svg >"$out/bench.svg"
+	echo
+	echo "written: $out/results.txt, $out/bench.svg (raw figures: $out/times.tsv, $out/concurrent.tsv)"
+}
+
+main "$@"
