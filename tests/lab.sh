@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# make lab-test: prove each step's lab handout (scripts/lab.sh), as TAP in
+# build/tap/lab-stepNN.tap.  For every step N given:
+#
+#   - the handout is written, and builds as generated (make all: -Werror);
+#   - its binary fails every row "(from step N)" of the check matrix, and
+#     every other row is as on the real step N (the binary works: it fails
+#     for the lesson it lacks, and for nothing else);
+#   - putting the lesson back (scripts/lab.sh restore) gives step N's
+#     container.c byte for byte, which builds, and whose rows pass;
+#   - on step 01, `make grade` in the handout writes TAP, JUnit and a
+#     Gradescope results.json, all well-formed.
+#
+#   tests/lab.sh step01-chroot step02-pid-ns ...      (as root)
+#
+# The handouts are built under build/lab and removed at the end.  Their
+# checks run in a copy of rootfs/ with the probe, made as the Makefile
+# makes build/test-rootfs; a copy, not a link, because the checks compare
+# the host's mounts with the rootfs's path as text.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+me=tests/lab.sh
+[ $# -gt 0 ] || { echo "usage: $me step01-chroot [step02-pid-ns ...]" >&2; exit 2; }
+for need in rootfs/etc/boxlab-rootfs build/probe; do
+	[ -e "$need" ] || { echo "$me: no $need: run 'make lab-test', which builds it first" >&2; exit 2; }
+done
+
+work=$top/build/lab
+rm -rf "$work"
+mkdir -p "$work" build/tap
+trap 'rm -rf "$work"' EXIT
+cc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$work/jsoncheck" tests/lab/jsoncheck.c ||
+	{ echo "$me: cannot build tests/lab/jsoncheck.c" >&2; exit 1; }
+
+status=0
+
+# --- TAP, one file a step ----------------------------------------------------
+
+tap_begin() {
+	tap=$1
+	count=0
+	: >"$tap.body"
+}
+# result OK|FAIL|SKIP DESCRIPTION [DETAILS]: one TAP line, details as "# " lines.
+result() {
+	count=$((count + 1))
+	case $1 in
+	OK) echo "ok $count $2" ;;
+	SKIP) echo "ok $count $2 # skip ${3:-}" ;;
+	*)
+		echo "not ok $count $2"
+		status=1
+		;;
+	esac >>"$tap.body"
+	if [ "$1" = FAIL ] && [ -n "${3:-}" ]; then
+		sed 's/^/# /' <<<"$3" >>"$tap.body"
+	fi
+}
+tap_end() {
+	{
+		echo "1..$count"
+		cat "$tap.body"
+	} >"$tap"
+	rm -f "$tap.body"
+	cat "$tap"
+}
+
+# rows TAPFILE: "FIRST STATE NAME" for each row of the matrix's TAP, where
+# FIRST is the row's step and STATE ok, fail or skip.
+rows() {
+	sed -n 's/^\(not ok\|ok\) [0-9]* \(.*(from step \([0-9]*\)).*\)$/\3 \1 \2/p' "$1" |
+		sed 's/^\([0-9]*\) not ok /\1 fail /; s/^\([0-9]*\) ok \(.*# skip.*\)$/\1 skip \2/'
+}
+
+# test_rootfs DIR: the handout's build/test-rootfs, as the Makefile makes it.
+test_rootfs() {
+	mkdir -p "$1/build"
+	cp -ax rootfs "$1/build/test-rootfs" &&
+		mkdir -m 0777 "$1/build/test-rootfs/scratch" &&
+		cp build/probe "$1/build/test-rootfs/usr/bin/probe" &&
+		cp build/probe "$1/build/probe"
+}
+
+# check_grade DIR: the files `make grade STEP=1` wrote in DIR are well-formed.
+check_grade() {
+	local g=$1/build/grade problems="" f n xml_cases tap_cases
+	for f in step01.matrix.tap step01.cli.tap step01.matrix.junit.xml step01.cli.junit.xml results.json; do
+		[ -s "$g/$f" ] || problems+="no $g/$f"$'\n'
+	done
+	[ -z "$problems" ] || { echo "$problems"; return 1; }
+	for f in "$g"/*.tap; do
+		# A plan, then as many results as it promises, numbered in order.
+		awk 'NR == 1 && /^1\.\.[0-9]+$/ { plan = substr($0, 4) + 0; next }
+			/^(not )?ok / { n++; num = ($1 == "ok") ? $2 : $3; if (num != n) bad = 1 }
+			END { exit !(plan > 0 && n == plan && !bad) }' "$f" ||
+			problems+="$f: not TAP (a plan 1..N, then N numbered results)"$'\n'
+	done
+	for f in "$g"/*.junit.xml; do
+		# An XML declaration, tags that nest and close, and one testcase per TAP result.
+		awk 'NR == 1 && !/^<\?xml / { bad = "no XML declaration" }
+			{
+				s = $0
+				while (match(s, /<[^>]*>/)) {
+					tag = substr(s, RSTART, RLENGTH); s = substr(s, RSTART + RLENGTH)
+					if (tag ~ /^<[?!]/ || tag ~ /\/>$/) continue
+					name = tag; sub(/^<\/?/, "", name); sub(/[ >].*/, "", name)
+					if (tag ~ /^<\//) { if (depth == 0 || stack[depth] != name) bad = "</" name "> closes <" stack[depth] ">"; depth-- }
+					else stack[++depth] = name
+				}
+			}
+			END { if (!bad && depth != 0) bad = "<" stack[depth] "> never closes"; if (bad) print bad; exit bad != "" }' "$f" >"$work/xml.err" ||
+			problems+="$f: not well-formed: $(cat "$work/xml.err")"$'\n'
+		xml_cases=$(grep -o '<testcase ' "$f" | wc -l)
+		tap_cases=$(grep -cE '^(not )?ok ' "${f%.junit.xml}.tap")
+		[ "$xml_cases" -eq "$tap_cases" ] ||
+			problems+="$f: $xml_cases testcases, but its TAP has $tap_cases results"$'\n'
+	done
+	"$work/jsoncheck" "$g/results.json" 2>"$work/json.err" ||
+		problems+="results.json is not JSON: $(cat "$work/json.err")"$'\n'
+	# Gradescope's fields: a score, and tests with name, score, max_score, output.
+	n=$(grep -c '^    {"name": ".*", "score": [0-9]*, "max_score": [01], "status": "\(passed\|failed\)", "visibility": "visible", "output": ".*"},\{0,1\}$' "$g/results.json")
+	tap_cases=$(cat "$g"/*.tap | grep -cE '^(not )?ok ')
+	[ "$n" -eq "$tap_cases" ] || problems+="results.json has $n tests, the TAP files $tap_cases results"$'\n'
+	grep -q '^  "score": [0-9]*,$' "$g/results.json" || problems+="results.json has no total score"$'\n'
+	[ -z "$problems" ] || { echo "$problems"; return 1; }
+}
+
+# --- every step --------------------------------------------------------------
+
+for dir in "$@"; do
+	n=${dir#step0}
+	n=${n%%-*}
+	nn=0$n
+	h=$work/$dir
+	started=$SECONDS
+	tap_begin "build/tap/lab-step$nn.tap"
+	echo "$me: $dir"
+
+	if out=$(scripts/lab.sh "$n" "$h" 2>&1); then
+		result OK "$dir handout: written by scripts/lab.sh $n"
+	else
+		result FAIL "$dir handout: written by scripts/lab.sh $n" "$out"
+		tap_end
+		continue
+	fi
+
+	# (a) it builds as the student gets it, every step of it.
+	if out=$(make -C "$h" -j2 --no-print-directory all 2>&1); then
+		result OK "$dir handout: builds as generated (make all, warnings are errors)"
+	else
+		result FAIL "$dir handout: builds as generated (make all, warnings are errors)" "$out"
+	fi
+	test_rootfs "$h" || result FAIL "$dir handout: a test rootfs for it" "cp -ax rootfs failed"
+
+	# (b) the handout's column of the matrix.  On step 01 `make grade`
+	# runs it, and its files are checked too.
+	if [ "$n" = 1 ]; then
+		(cd "$h" && scripts/grade.sh 1) >"$work/grade.out" 2>&1
+		if out=$(check_grade "$h"); then
+			result OK "$dir handout: make grade writes TAP, JUnit and results.json, well-formed"
+		else
+			result FAIL "$dir handout: make grade writes TAP, JUnit and results.json, well-formed" "$out$(cat "$work/grade.out")"
+		fi
+		cp "$h/build/grade/step01.matrix.tap" "$work/handout.tap" 2>/dev/null || : >"$work/handout.tap"
+	else
+		(cd "$h" && STEP=$n bats --tap tests/isolation/checks.bats) >"$work/handout.tap" 2>&1
+	fi
+	rows "$work/handout.tap" >"$work/rows"
+	new=$(awk -v n="$n" '$1 == n' "$work/rows")
+	other=$(awk -v n="$n" '$1 != n' "$work/rows")
+	wrong=$(awk -v n="$n" '$1 == n && $2 != "fail"' "$work/rows")
+	if [ -n "$new" ] && [ -z "$wrong" ]; then
+		result OK "$dir handout: each of its $(grep -c . <<<"$new") rows (from step $nn) fails"
+	else
+		result FAIL "$dir handout: each of its rows (from step $nn) fails" "${wrong:-no such rows in the TAP}"$'\n'"$(cat "$work/handout.tap")"
+	fi
+	wrong=$(awk -v n="$n" '$1 != n && $2 == "fail"' "$work/rows")
+	if [ "$n" = 1 ]; then
+		# Step 01's lesson is the container itself: without chroot no
+		# check can run the probe inside, so a later row cannot tell.
+		result SKIP "$dir handout: every other row as on $dir" \
+			"without chroot no program of the rootfs runs, so later rows prove nothing on step 01"
+	elif [ -n "$other" ] && [ -z "$wrong" ]; then
+		result OK "$dir handout: every other row ($(grep -c . <<<"$other")) as on $dir"
+	else
+		result FAIL "$dir handout: every other row as on $dir" "rows that should not have failed:"$'\n'"$wrong"$'\n'"$(cat "$work/handout.tap")"
+	fi
+
+	# (c) the lesson put back from the kit's own file.
+	file=$h/$dir/container.c
+	if scripts/lab.sh restore "$n" "$file" "$dir/container.c" >"$work/restored.c" 2>"$work/restore.err" &&
+		cmp -s "$work/restored.c" "$dir/container.c"; then
+		result OK "$dir restored: container.c is the kit's, byte for byte"
+	else
+		result FAIL "$dir restored: container.c is the kit's, byte for byte" \
+			"$(cat "$work/restore.err"; diff "$dir/container.c" "$work/restored.c" | head -n 40)"
+	fi
+	cp "$work/restored.c" "$file"
+	if out=$(make -C "$h" --no-print-directory "$dir/container" 2>&1); then
+		result OK "$dir restored: builds"
+	else
+		result FAIL "$dir restored: builds" "$out"
+	fi
+	(cd "$h" && STEP=$n bats --tap --filter "from step $nn" tests/isolation/checks.bats) >"$work/restored.tap" 2>&1
+	rows "$work/restored.tap" >"$work/rows"
+	wrong=$(awk -v n="$n" '$1 != n || $2 == "fail"' "$work/rows")
+	if [ -s "$work/rows" ] && [ -z "$wrong" ]; then
+		result OK "$dir restored: each of its $(grep -c . "$work/rows") rows (from step $nn) passes"
+	else
+		result FAIL "$dir restored: each of its rows (from step $nn) passes" "$(cat "$work/restored.tap")"
+	fi
+
+	rm -rf "$h"
+	echo "# $dir: $((SECONDS - started)) s" >>"$tap.body"
+	tap_end
+done
+exit $status
