@@ -126,10 +126,10 @@ focus=""
 paint() {
 	if [ -n "$dim" ]; then
 		awk -v focus="$focus" -v dim="$dim" -v hi="$bold$yellow" -v reset="$reset" '
-			!/^step0[1-8]-[a-z-]+: / { print; next }
+			!/^step0[1-8]-[a-z-]+: / { print; fflush(); next }
 			{ text = $0; sub(/^[^:]*: /, "", text) }
-			focus != "" && text ~ focus { print hi $0 reset; next }
-			{ print dim $0 reset }'
+			focus != "" && text ~ focus { print hi $0 reset; fflush(); next }
+			{ print dim $0 reset; fflush() }'
 	else
 		cat
 	fi
@@ -341,7 +341,27 @@ scene_matrix() {
 	printf '%s%s%s\n' "$bold" "Every check against every step: yes from the step that brings it on." "$reset"
 	printf '%s%s%s\n' "$bold" "(Each check runs a container or two: this takes a few minutes.)" "$reset"
 	scene_name=matrix
-	shown 'tests/matrix.sh step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns step05-user-ns step06-net-ns step07-cgroups step08-overlay'
+	local cmd n runner said=""
+	cmd="tests/matrix.sh $(echo step0[1-8]-*)"
+	printf '%s# %s%s\n' "$bold" "$cmd" "$reset"
+	# The table comes at the end: meanwhile, say which column is being
+	# checked, from the TAP file each column writes (tests/matrix.sh).
+	touch "$tmp/matrix-start"
+	rc=0
+	$cmd </dev/null >"$out" 2>&1 &
+	runner=$!
+	while kill -0 "$runner" 2>/dev/null; do
+		for n in 1 2 3 4 5 6 7 8; do
+			[[ $said == *"$n"* ]] && continue
+			if [ "build/tap/matrix-${BUILD:-plain}-step0$n.tap" -nt "$tmp/matrix-start" ]; then
+				printf '%s  checking step %02d ...%s\n' "$dim" "$n" "$reset"
+				said+=$n
+			fi
+		done
+		sleep 1
+	done
+	wait "$runner" || rc=$?
+	paint <"$out"
 	expect "every cell as expected" test "$rc" = 0
 }
 

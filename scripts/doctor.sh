@@ -18,8 +18,9 @@
 #
 # For its tests, BOXLAB_DOCTOR_ROOT=DIR reads the files that tell where we
 # run (/.dockerenv, /run/.containerenv, /proc/version, /proc/1/environ,
-# /proc/1/cgroup, /proc/1/comm, /proc/self/status, /proc/self/mountinfo)
-# from DIR instead of /, and skips systemd-detect-virt.
+# /proc/1/cgroup, /proc/1/comm, /proc/self/status, /proc/self/mountinfo,
+# the user namespace knobs in /proc/sys) from DIR instead of /, and skips
+# systemd-detect-virt.
 set -euo pipefail
 
 readonly me="boxlab doctor"
@@ -148,19 +149,19 @@ check_cgroups() {
 # have had unprivileged_userns_clone; Ubuntu 23.10 added the AppArmor one.
 check_userns_settings() {
 	local f bad=0
-	f=/proc/sys/kernel/unprivileged_userns_clone
+	f=$(sys /proc/sys/kernel/unprivileged_userns_clone)
 	if [[ -r $f && $(<"$f") == 0 ]]; then
 		fail "kernel.unprivileged_userns_clone = 0: only root may create user namespaces" \
 			"sudo sysctl -w kernel.unprivileged_userns_clone=1"
 		bad=1
 	fi
-	f=/proc/sys/user/max_user_namespaces
+	f=$(sys /proc/sys/user/max_user_namespaces)
 	if [[ -r $f && $(<"$f") == 0 ]]; then
 		fail "user.max_user_namespaces = 0: user namespaces are turned off" \
 			"sudo sysctl -w user.max_user_namespaces=15000"
 		bad=1
 	fi
-	f=/proc/sys/kernel/apparmor_restrict_unprivileged_userns
+	f=$(sys /proc/sys/kernel/apparmor_restrict_unprivileged_userns)
 	if [[ -r $f && $(<"$f") == 1 ]]; then
 		warn "kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor (Ubuntu 23.10+) denies user namespaces to unprivileged programs" \
 			"sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
@@ -293,14 +294,14 @@ check_container() {
 # runs only when asked.  WSL 1 has no Linux kernel at all.
 check_wsl() {
 	local version release init
-	version=$(<"$(sys /proc/version)") 2>/dev/null || return 0
+	version=$(cat "$(sys /proc/version)" 2>/dev/null) || return 0
 	release=$(awk '{ print $3 }' <<<"$version")
 	if [[ $version == *WSL2* || $version == *microsoft-standard* ]]; then
 		warn "running in WSL2 (kernel $release): namespaces and overlay work, but cgroups and systemd differ from a VM" \
 			"a Debian 12 or Ubuntu 24.04 VM is the tested path; to stay in WSL2, see the notes below"
 		note "its cgroups are hybrid (v1), which the kit handles; for the pure v2 of current distributions, put"
 		note "kernelCommandLine = cgroup_no_v1=all under [wsl2] in %UserProfile%\\.wslconfig, then \`wsl --shutdown\`"
-		init=$(<"$(sys /proc/1/comm)") 2>/dev/null || init=""
+		init=$(cat "$(sys /proc/1/comm)" 2>/dev/null) || init=""
 		if [[ $init != systemd ]]; then
 			note "systemd is not PID 1 (${init:-unknown} is): the kit does not need it; to have it as on a VM,"
 			note "set systemd=true under [boot] in /etc/wsl.conf"

@@ -255,3 +255,14 @@ fake_root() {
 	assert_line "  WARN  running in GitHub Codespaces (CODESPACES=true): a Docker container, with a container's limits (see its line)"
 	assert_line --partial 'fix: use a VM; or give the dev container "privileged": true'
 }
+
+@test "doctor on Ubuntu 23.10+: AppArmor's user namespace restriction" {
+	local root
+	root=$(fake_root ubuntu)
+	mkdir -p "$root/proc/sys/kernel"
+	echo 1 >"$root/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+	BOXLAB_DOCTOR_ROOT=$root run scripts/doctor.sh
+	assert_line "  WARN  kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor (Ubuntu 23.10+) denies user namespaces to unprivileged programs"
+	assert_line "        fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+	refute_output --partial "No such file"
+}
