@@ -217,14 +217,16 @@ throughput() {
 # The bar chart: one bar a command, its median, the steps in one colour
 # and the other tools in another.
 svg() {
-	awk -F'\t' -v title="/bin/true from start to teardown, median of $runs runs ($(machine))" '
+	awk -F'\t' -v title="/bin/true in a container, start to teardown: the median of $runs runs" \
+		-v machine="$(machine)" '
 		{ label[NR] = $1; med[NR] = $2 / 1000; if (med[NR] > max) max = med[NR]; n = NR }
 		END {
-			left = 110; width = 560; bar = 22; gap = 8; top = 50
+			left = 110; width = 560; bar = 22; gap = 8; top = 64
 			h = top + n * (bar + gap) + 40
 			printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", left + width + 90, h
 			printf "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
 			printf "<text x=\"10\" y=\"24\" font-size=\"14\" font-weight=\"bold\">%s</text>\n", title
+			printf "<text x=\"10\" y=\"44\" fill=\"#4a5568\">%s</text>\n", machine
 			for (i = 1; i <= n; i++) {
 				y = top + (i - 1) * (bar + gap)
 				w = med[i] / max * width
