@@ -190,11 +190,11 @@ Read: network_namespaces(7)."
 Read: clone(2), network_namespaces(7)."
 		;;
 	6.6)
-		TEXT="Write the parent's part of --net veth: SUBNET_DIR, where the runtime notes which /30 each container holds (/run/boxlab/subnets); claim_subnet(c), which claims a /30 with subnet_claim() (common/subnet.h) and narrates the two addresses; connect_veth(c, pid), which makes a veth pair with one end, c->host_link, on the host and the other born in the child's namespace as eth0, then gives the host's end its address and brings it up; and delete_host_link(c), which deletes the host's end and is content when it is gone already.  Each does nothing without --net veth.
+		TEXT="Write the parent's part of --net veth: SUBNET_DIR, where the runtime notes which /30 each container holds (/run/boxlab/subnets); claim_subnet(c), which claims a /30 with subnet_claim() (common/subnet.h) and narrates the two addresses; connect_veth(c, pid), which makes a veth pair with one end, c->host_link, on the host and the other born in the child's namespace as eth0, then gives the host's end its address and brings it up; and free_host_address(c), which takes the host end's address off (the kernel deletes the pair itself when the container's namespace dies), content when the link is gone already.  Each does nothing without --net veth.
 Read: veth(4), rtnetlink(7), common/netlink.h."
 		;;
 	6.7)
-		TEXT="In clean_up(): with --net veth, once a /30 was claimed (c->subnet.owner), delete the host's end of the veth and give the /30 back with subnet_release().  Why: a veth pair dies with the container's namespace, but the kernel may still be tearing it down when the runtime exits.
+		TEXT="In clean_up(): with --net veth, once a /30 was claimed (c->subnet.owner), free the host end's address and give the /30 back with subnet_release().  Why: the veth pair dies with the container's namespace, but the kernel takes it down in the background, a little later: without its address the /30 is free for the next container at once.
 Read: veth(4), common/subnet.h."
 		;;
 	6.8)
@@ -211,48 +211,52 @@ Read: veth(4)."
 Read: cgroup_namespaces(7), unshare(2)."
 		;;
 	7.2)
+		TEXT="On cgroup v1, when the parent made a cgroup, move into it yourself, first thing in the child (cgroup_enter()).  Why: a process that moves itself takes no global lock, while moving another process takes one whose first writer waits out an RCU grace period.  (On v2 the child is born in its cgroup: see part 5.)
+Read: cgroups(7) (the tasks file of v1), common/cgroup.h."
+		;;
+	7.3)
 		TEXT="Enter the new cgroup namespace here, first thing in the child: by now the parent has put us in our cgroup.
 Read: cgroup_namespaces(7)."
 		;;
-	7.3)
+	7.4)
 		TEXT="Write make_cgroup(c): make the container's cgroup, CGROUP_PARENT/ID under CGROUP_ROOT, in the layout cgroup_layout() detects (v1 or v2), noting it in the runtime's state file first (state_note()); then write the limits asked for: memory.max (and no swap), cpu.max (c->cpu_quota of every CPU_PERIOD) and pids.max.  Rootless, only a subtree delegated to you (cgroup_delegated()) is yours to write: without one, warn that there are no limits, and go on.
 Read: cgroups(7), the kernel's Documentation/admin-guide/cgroup-v2.rst, common/cgroup.h."
 		;;
-	7.4)
-		TEXT="Start the child inside its cgroup: on cgroup v2, clone it straight into the group (clone_into_cgroup(), tolerating a failure); otherwise, or when that failed, clone as before and move the child in with cgroup_add().  Why: every process the command forks is then born in the group.  The stand-in clones as step 06 did.
+	7.5)
+		TEXT="Start the child inside its cgroup: on cgroup v2, clone it straight into the group (clone_into_cgroup(), tolerating a failure); when that failed, clone as before and move the child in with cgroup_add() (on v1 the child moves itself in: part 2).  Why: every process the command forks is then born in the group.  The stand-in clones as step 06 did.
 Read: clone(2) (CLONE_INTO_CGROUP), cgroups(7)."
 		STANDIN=$'\tpid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container\'s first process");\n\treturn pid;'
 		;;
-	7.5)
+	7.6)
 		TEXT="Note the claimed /30 in the runtime's state file, so that the next run can give it back if this runtime is killed.
 Read: common/state.h."
 		;;
-	7.6)
+	7.7)
 		TEXT="Write report_end(c, status): when the container had a cgroup, say how it ended.  A status of 128 + SIGKILL with an oom_kill count in memory.events means the OOM killer: warn \"the container was killed by the OOM killer (memory limit LIMIT)\"; another signal, say which.  Under -v, narrate the memory peak and the CPU time the group used.  Why: the exit status cannot tell an OOM kill from any other SIGKILL; the cgroup can.
 Read: cgroups(7), the kernel's cgroup-v2.rst (memory.events, memory.peak, cpu.stat), common/cgroup.h."
 		;;
-	7.7)
+	7.8)
 		TEXT="Remove the container's cgroup (a failure is tolerated: the next run will try again), and narrate it.
 Read: cgroups(7), rmdir(2)."
 		;;
-	7.8)
+	7.9)
 		TEXT="Last, when nothing is left behind (no cgroup), release the runtime's state file with state_unlock(); when something is, keep it for the next run to clean up.
 Read: common/state.h."
 		;;
-	7.9)
+	7.10)
 		TEXT="Before anything else: remove what killed runtimes left behind (sweep_leftovers(), tolerated), then take this container's state file (state_lock()), where the runtime notes what it makes.  Why: a runtime killed with SIGKILL cannot clean up after itself; its state file tells the next run what to remove.
 Read: common/state.h, flock(2)."
 		;;
-	7.10)
+	7.11)
 		TEXT="Make the container's cgroup here, before clone: the child must start in it.
 Read: cgroups(7)."
 		;;
-	7.11)
+	7.12)
 		TEXT="Say how the container ended, from its cgroup, before clean_up() removes the group.
 Read: cgroups(7)."
 		;;
 	8.1)
-		TEXT="Write mount_overlay(c): in the state dir make an upper dir, a work dir and the dir to mount on (c->merged), and mount there an overlay whose lower layers are the --layer dirs (c->layers; the last one given on top) over ROOTFS at the bottom, with the userxattr option; then the overlay is the root: point c->rootfs at it.  Why: the container's writes go to upper, and the image stays as it was.
+		TEXT="Write mount_overlay(c): in the state dir make an upper dir, a work dir and the dir to mount on (c->merged), and mount there an overlay whose lower layers are the --layer dirs (c->layers; the last one given on top) over ROOTFS at the bottom, with the userxattr option, and volatile unless --keep (the upper dir is thrown away, so the unmount need not sync the host's disk); then the overlay is the root: point c->rootfs at it.  Why: the container's writes go to upper, and the image stays as it was.
 Read: the kernel's Documentation/filesystems/overlayfs.rst (lowerdir order, userxattr), mount(2)."
 		;;
 	8.2)
@@ -432,15 +436,15 @@ names the step its property arrives in, "(from step NN)":
 
 A check also fails when a run leaves something behind on the host (a
 mount, a process, a cgroup, a veth): the diff it prints shows what.
-\`make grade\` writes build/grade/results.tap, build/grade/junit.xml and
-build/grade/results.json, and prints your points.
+\`make grade\` prints your points and writes bats' TAP and JUnit reports
+and a results.json (Gradescope's format) to build/grade.
 EOF
 }
 
 write_handout() {
 	local n=$1 dest=$2 step file rel
 	step=$(cd "$top" && ls -d "step0$n"-* 2>/dev/null) ||
-		fail "there is no step $n in $top (steps: $(cd "$top" && ls -d step0*-* | tr '\n' ' '))"
+		fail "there is no step $n in $top (steps: $(cd "$top" && echo step0*-*))"
 	if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
 		fail "$dest is not empty: a handout goes into a new or empty directory (remove it, or pick another DEST)"
 	fi
