@@ -30,7 +30,7 @@ usage() {
 	usage: scripts/demo.sh [SCENE...]    (make demo runs them all)
 
 	A narrated tour of the steps, one scene each, checked as it goes:
-	  1  step01-chroot    ls / inside and on the host
+	  1  step01-chroot    / inside and on the host
 	  2  step02-pid-ns    the command is PID 1
 	  3  step03-uts-ipc   a host name and an uptime of its own
 	  4  step04-mount-ns  the mount table inside; none of it on the host
@@ -363,6 +363,11 @@ scene_matrix() {
 	wait "$runner" || rc=$?
 	paint <"$out"
 	expect "every cell as expected" test "$rc" = 0
+	if [ "$rc" != 0 ] && has 'the run left something behind'; then
+		printf '%s\n' "  Each check compares the host before and after its run: containers that" \
+			"  someone else starts or stops on this machine meanwhile show as leftovers." \
+			"  If the ids above are not the matrix's, run it again on a quiet machine."
+	fi
 }
 
 # ---- the tour ---------------------------------------------------------------
