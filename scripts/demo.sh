@@ -388,8 +388,9 @@ if [ ${#failures[@]} -eq 0 ]; then
 		"$green$bold" "$me" "$(count ${#scenes[@]} scene)" "$((SECONDS - start))" "$reset"
 	exit 0
 fi
-printf '%s%s: %d of %s did not show what they should:%s\n' \
-	"$red$bold" "$me" "$(printf '%s\n' "${failures[@]}" | cut -d: -f1 | sort -u | wc -l)" \
-	"$(count ${#scenes[@]} scene)" "$reset"
+bad=$(printf '%s\n' "${failures[@]}" | cut -d: -f1 | sort -u | wc -l)
+what="did not show what they should"
+[ "$bad" != 1 ] || what="did not show what it should"
+printf '%s%s: of %s, %d %s:%s\n' "$red$bold" "$me" "$(count ${#scenes[@]} scene)" "$bad" "$what" "$reset"
 printf '  %s\n' "${failures[@]}"
 exit 1
