@@ -165,7 +165,7 @@ demo: all rootfs $(TEST_ROOTFS)/usr/bin/probe ## a narrated tour of every step, 
 	@scripts/demo.sh
 
 present: ## step N's diff one hunk at a time, a key for the next: make present STEP=N
-	@test -n "$(STEP)" || { echo "usage: make present STEP=N (2-$(words $(STEPS)))"; exit 2; }
+	@test -n "$(STEP)" || { echo "usage: make present STEP=N (1-$(words $(STEPS)))"; exit 2; }
 	@scripts/present.sh $(STEP)
 
 build/bench/timer: scripts/bench/timer.c
