@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 me=tests/lab.sh
 [ $# -gt 0 ] || { echo "usage: $me step01-chroot [step02-pid-ns ...]" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "$me: the checks run containers as root: sudo make lab-test" >&2; exit 2; }
 for need in rootfs/etc/boxlab-rootfs build/probe; do
 	[ -e "$need" ] || { echo "$me: no $need: run 'make lab-test', which builds it first" >&2; exit 2; }
 done
