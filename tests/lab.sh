@@ -31,6 +31,10 @@ work=$top/build/lab
 rm -rf "$work"
 mkdir -p "$work" build/tap
 trap 'rm -rf "$work"' EXIT
+# The checks keep a failing test's temporary dir as evidence: ours stay
+# in $work, and go with it.
+mkdir -m 0755 "$work/tmp"
+export TMPDIR=$work/tmp
 cc -std=gnu11 -Wall -Wextra -Werror -O2 -o "$work/jsoncheck" tests/lab/jsoncheck.c ||
 	{ echo "$me: cannot build tests/lab/jsoncheck.c" >&2; exit 1; }
 
