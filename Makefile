@@ -124,7 +124,7 @@ test: ## install what is missing, build, and run every test
 	@tests/require-root.sh "make test"
 	@scripts/deps.sh build test
 	@rm -rf build/tap
-	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
+	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe build/bench/timer
 	@status=0; \
 	$(MAKE) --no-print-directory unit || status=1; \
 	SHARED=1 $(MAKE) --no-print-directory cli || status=1; \
@@ -134,6 +134,7 @@ test: ## install what is missing, build, and run every test
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \
 	$(MAKE) --no-print-directory lab-test || status=1; \
 	bats --tap tests/stage/stage.bats >build/tap/stage.tap || { cat build/tap/stage.tap; status=1; }; \
+	bats --tap tests/bench/bench.bats >build/tap/bench.tap || { cat build/tap/bench.tap; status=1; }; \
 	tests/summary.sh; exit $$status
 
 # The same checks on a pure cgroup v2 kernel, Debian's, booted under qemu

@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# make bench, run small: that it runs every command, prints its table and
+# writes its picture, and leaves nothing behind.  Whether the figures are
+# good is for `make bench` to show, never for a test to assert.
+
+load ../lib/common
+
+setup() {
+	load_libs
+	remember_host_state
+	cd "$TOP"
+}
+
+teardown() {
+	assert_nothing_left
+}
+
+@test "bench, 3 runs each: a row for every step and tool, the costs, the picture" {
+	local step
+	RUNS=3 WARMUP=1 CONCURRENT=5 run scripts/bench.sh
+	assert_success
+	for step in 01 02 03 04 05 06 07 08; do
+		assert_line --regexp "^step$step +[0-9]+\.[0-9]{2} "
+	done
+	assert_line --regexp '^step08 veth +[0-9]+\.[0-9]{2} '
+	# The other tools are installed by the script (scripts/deps.sh bench).
+	for tool in chroot unshare bwrap crun runc; do
+		assert_line --regexp "^$tool +[0-9]+\.[0-9]{2} "
+	done
+	assert_line --regexp '^the network namespace and its loopback adds +[-+][0-9.]+ ms$'
+	assert_line --regexp '^step08 +5 at once: .* containers/s, 0 failed$'
+	assert_line --regexp '^crun +5 at once: .* containers/s, 0 failed$'
+	assert_line --regexp '^step08, every feature but veth, / crun: +[0-9.]+ '
+	assert_line --regexp "^the runtime's peak RSS, largest step: +[0-9.]+ MiB"
+	# The picture: one bar per row of the table.
+	[ "$(head -c 4 build/bench/bench.svg)" = "<svg" ]
+	[ "$(tail -n 1 build/bench/bench.svg)" = "</svg>" ]
+	[ "$(grep -c '<rect x=' build/bench/bench.svg)" -eq "$(wc -l <build/bench/times.tsv)" ]
+	[ "$(wc -l <build/bench/times.tsv)" -eq 14 ]
+	cmp -s <(sed -n '/median ms/,/^$/p' build/bench/results.txt) <(sed -n '/median ms/,/^$/p' <<<"$output")
+}
