@@ -50,7 +50,7 @@ $(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
 	@chmod +x $@
 
 deps: ## install the Debian packages the kit needs (as root)
-	@scripts/deps.sh build test
+	@scripts/deps.sh build test bench
 
 $(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh
 	@scripts/deps.sh build
@@ -122,7 +122,7 @@ cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
 # build with / as this machine has it.
 test: ## install what is missing, build, and run every test
 	@tests/require-root.sh "make test"
-	@scripts/deps.sh build test
+	@scripts/deps.sh build test bench
 	@rm -rf build/tap
 	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe build/bench/timer
 	@status=0; \
