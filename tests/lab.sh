@@ -3,6 +3,8 @@
 # build/tap/lab-stepNN.tap.  For every step N given:
 #
 #   - the handout is written, and builds as generated (make all: -Werror);
+#   - it holds no later step, no chapter N of WORKSHOP.md, no docs/ and no
+#     lab tooling, and its container.c has TODOs where the lesson was;
 #   - its binary fails every row "(from step N)" of the check matrix, and
 #     every other row is as on the real step N (the binary works: it fails
 #     for the lesson it lacks, and for nothing else);
@@ -193,6 +195,24 @@ for dir in "$@"; do
 		result FAIL "$dir handout: builds as generated (make all, warnings are errors)" "$out"
 	fi
 	test_rootfs "$h" || result FAIL "$dir handout: a test rootfs for it" "cp -ax rootfs failed"
+
+	# Nothing that holds the answer: later steps, the walk through this
+	# step's code, the instructors' files, the lesson itself.
+	leaks=""
+	for d in "$h"/step0*-*; do
+		k=${d##*/step0}
+		[ "${k%%-*}" -le "$n" ] || leaks+="a later step: ${d##*/}"$'\n'
+	done
+	[ ! -e "$h/docs" ] || leaks+="docs/ is in it"$'\n'
+	[ ! -e "$h/scripts/lab.sh" ] && [ ! -e "$h/tests/lab.sh" ] || leaks+="the lab tooling is in it"$'\n'
+	! grep -q "^## Chapter $n " "$h/WORKSHOP.md" || leaks+="WORKSHOP.md has chapter $n"$'\n'
+	! grep -qE "/\* (end of )?lesson $nn" "$h/$dir/container.c" || leaks+="a lesson marker is left in $dir/container.c"$'\n'
+	grep -q "TODO lesson $nn, part 1 of " "$h/$dir/container.c" || leaks+="no TODO in $dir/container.c"$'\n'
+	if [ -z "$leaks" ]; then
+		result OK "$dir handout: no later step, no chapter $n, no instructors' files, the lesson cut"
+	else
+		result FAIL "$dir handout: no later step, no chapter $n, no instructors' files, the lesson cut" "$leaks"
+	fi
 
 	# (b) the handout's column of the matrix.  On step 01 `make grade`
 	# runs it, and its files are checked too.
