@@ -153,8 +153,8 @@ lab: ## a student's handout: make lab STEP=N DEST=DIR
 	@scripts/lab.sh "$(STEP)" "$(DEST)"
 
 lab-test: $(TEST_INPUTS) ## prove every step's handout: builds, its new checks fail, restoring passes
-	@tests/require-root.sh "make lab-test"
-	@tests/lab.sh $(STEPS)
+	@if [ ! -x tests/lab.sh ]; then echo "make lab-test: a handout has no lab tests"; else \
+		tests/require-root.sh "make lab-test" && tests/lab.sh $(STEPS); fi
 
 grade: $(TEST_INPUTS) ## grade step N (every step without STEP): TAP, JUnit and Gradescope JSON in build/grade
 	@tests/require-root.sh "make grade"

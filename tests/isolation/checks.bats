@@ -414,7 +414,9 @@ check_writes_stay_private() {
 	local mark=mark-$RANDOM seen
 	start_container -- /bin/sh -c "echo A >/scratch/$mark && echo ready; exec sleep 30" || return 1
 	seen=$(container -- probe stat "/scratch/$mark")
-	end_background
+	# sleep as PID 1 ignores the SIGTERM the runtime passes on: kill it.
+	kill -KILL "$CHILD_PID" 2>/dev/null || true
+	wait "$RUNTIME_PID" || true
 	rm -f "$ROOTFS/scratch/$mark"
 	echo "one container wrote /scratch/$mark; another, running meanwhile, sees: $seen"
 	grep -qx ready "$TEST_TMP/background.out" && [ "$seen" = ENOENT ]
