@@ -164,7 +164,7 @@ costs() {
 			what["step04"] = "the mount namespace, pivot_root and /dev"
 			what["step05"] = "the user namespace and the id-mapped root"
 			what["step06"] = "the network namespace and its loopback"
-			what["step07"] = "the cgroup, its three limits and the cgroup namespace"
+			what["step07"] = "the cgroup, three limits, the cgroup namespace"
 			what["step08"] = "the overlayfs root and its state dir"
 			what["step08 veth"] = "--net veth: the cable, its /30 and routes"
 			before["step02"] = "step01"; before["step03"] = "step02"; before["step04"] = "step03"
