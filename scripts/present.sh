@@ -42,9 +42,6 @@ fi
 
 # Interactive only when a person is watching: stdout is a terminal and we
 # can read keys from one.
-tmp=$(mktemp -d /tmp/boxlab-present.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-
 interactive=0
 if [ -t 1 ] && { : </dev/tty; } 2>/dev/null; then
 	interactive=1
@@ -84,30 +81,27 @@ new_functions() {
 }
 
 # The code of a step's container.c, as make diff shows it: without the
-# comment pairs that mark its lesson for lab handouts, "/* lesson NN: ...
-# */" and "/* end of lesson NN */" (the same filter as scripts/stepdiff.sh).
+# comment pairs that mark its lesson for lab handouts.
 code_of() {
-	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' "$1/container.c"
+	scripts/stepdiff.sh --code "$1"
 }
 
 # Step N: one piece per hunk of the diff against step N-1.
 diff_pieces() {
-	local old plain coloured i start count=0 stat colour=never
+	local old i start count=0 stat="" colour=never
 	local -a plain_lines coloured_lines starts=()
 	old=$(ls -d step0$((n - 1))-* | head -n 1)
 	((interactive)) && colour=always
-	mkdir "$tmp/$old" "$tmp/$new"
-	code_of "$old" >"$tmp/$old/container.c"
-	code_of "$new" >"$tmp/$new/container.c"
-	# git diff reads best (function names in hunk headers); it needs no
-	# repository.  It exits 1 when the files differ.
-	cd "$tmp"
-	plain=$(git diff --no-index --color=never "$old/container.c" "$new/container.c") || true
-	coloured=$(git diff --no-index --color="$colour" "$old/container.c" "$new/container.c") || true
-	stat=$(git diff --no-index --shortstat "$old/container.c" "$new/container.c") || true
-	cd - >/dev/null
-	mapfile -t plain_lines <<<"$plain"
-	mapfile -t coloured_lines <<<"$coloured"
+	# make diff's own output, twice: plain to find the hunks, coloured to
+	# show them.  Its --stat comes first, the summary line last.
+	mapfile -t plain_lines < <(BOXLAB_COLOUR=never scripts/stepdiff.sh "$n")
+	mapfile -t coloured_lines < <(BOXLAB_COLOUR=$colour scripts/stepdiff.sh "$n")
+	for ((i = 0; i < ${#plain_lines[@]}; i++)); do
+		[[ ${plain_lines[$i]} == "diff --git "* ]] && break
+	done
+	((i > 0)) && stat=${plain_lines[$((i - 1))]}
+	plain_lines=("${plain_lines[@]:$i}")
+	coloured_lines=("${coloured_lines[@]:$i}")
 	for i in "${!plain_lines[@]}"; do
 		[[ ${plain_lines[$i]} == "@@ "* ]] && starts+=("$i")
 	done

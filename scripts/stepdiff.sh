@@ -2,11 +2,24 @@
 # make diff STEP=N: the lesson of step N, as a diff of its container.c
 # against the step before.  Coloured on a terminal.
 #
+#   scripts/stepdiff.sh N           the diff (BOXLAB_COLOUR=always|never
+#                                   overrides the terminal test)
+#   scripts/stepdiff.sh --code DIR  DIR/container.c as the diffs show it
+#
 # Each step marks its own lesson with comment pairs, "/* lesson NN: ... */"
 # and "/* end of lesson NN */" (scripts/lab.sh cuts handouts along them);
 # they are left out here, on both sides, so the diff shows code only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+code_of() {
+	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' "$1/container.c"
+}
+
+if [ "${1:-}" = --code ]; then
+	code_of "${2:?usage: scripts/stepdiff.sh --code STEPDIR}"
+	exit 0
+fi
 n=${1:?usage: scripts/stepdiff.sh N}
 n=$((10#$n))
 if [ "$n" -lt 2 ]; then
@@ -15,14 +28,13 @@ if [ "$n" -lt 2 ]; then
 fi
 new=$(ls -d "step0$n"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2; exit 2; }
 old=$(ls -d "step0$((n - 1))"-*)
-colour=never
-[ -t 1 ] && colour=always
+colour=${BOXLAB_COLOUR:-never}
+[ -n "${BOXLAB_COLOUR:-}" ] || [ ! -t 1 ] || colour=always
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for step in "$old" "$new"; do
 	mkdir "$tmp/$step"
-	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' \
-		"$step/container.c" >"$tmp/$step/container.c"
+	code_of "$step" >"$tmp/$step/container.c"
 done
 # git diff reads best (function names in hunk headers); it needs no repository.
 cd "$tmp"
