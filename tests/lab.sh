@@ -133,29 +133,6 @@ check_grade() {
 	[ -z "$problems" ] || { echo "$problems"; return 1; }
 }
 
-# rerun_failed HANDOUT N ROWS: run the rows given (lines "FIRST fail NAME")
-# again in HANDOUT, twice at most; print those that fail every time.
-# Others run containers on this machine too, and the checks compare the
-# whole host before and after: others' cgroups, veths and state dirs come
-# and go in our diffs.  A real failure fails every time.  The last rerun's
-# TAP stays in $work/rerun.tap.
-rerun_failed() {
-	local h=$1 n=$2 left=$3 names re try
-	for try in 1 2; do
-		names=$(cut -d" " -f3- <<<"$left")
-		re=$(sed 's/[][\.*^$()+?{}|/]/\\&/g' <<<"$names" | paste -sd "|")
-		(cd "$h" && STEP=$n bats --tap --filter "^($re)\$" tests/isolation/checks.bats) >"$work/rerun.tap" 2>&1
-		rows "$work/rerun.tap" >"$work/rerun.rows"
-		# A row that did not run at all counts as failing again.
-		[ "$(grep -c . "$work/rerun.rows")" -eq "$(grep -c . <<<"$names")" ] || break
-		awk '$2 != "fail"' "$work/rerun.rows" | cut -d" " -f3- |
-			sed "s/^/# failed, then passed on try $((try + 1)): /" >>"$tap.body"
-		left=$(awk '$2 == "fail"' "$work/rerun.rows")
-		[ -n "$left" ] || return 0
-	done
-	echo "$left"
-}
-
 # --- every step --------------------------------------------------------------
 
 for dir in "$@"; do
@@ -227,7 +204,6 @@ for dir in "$@"; do
 		result FAIL "$dir handout: each of its rows (from step $nn) fails" "${wrong:-no such rows in the TAP}"$'\n'"$(cat "$work/handout.tap")"
 	fi
 	wrong=$(awk -v n="$n" '$1 != n && $2 == "fail"' "$work/rows")
-	[ -z "$wrong" ] || [ "$n" = 1 ] || wrong=$(rerun_failed "$h" "$n" "$wrong")
 	if [ "$n" = 1 ]; then
 		# Step 01's lesson is the container itself: without chroot no
 		# check can run the probe inside, so a later row cannot tell.
@@ -236,7 +212,7 @@ for dir in "$@"; do
 	elif [ -n "$other" ] && [ -z "$wrong" ]; then
 		result OK "$dir handout: every other row ($(grep -c . <<<"$other")) as on $dir"
 	else
-		result FAIL "$dir handout: every other row as on $dir" "rows that should not have failed:"$'\n'"$wrong"$'\n'"$(cat "$work/handout.tap")"$'\n'"the last time they ran:"$'\n'"$(cat "$work/rerun.tap" 2>/dev/null)"
+		result FAIL "$dir handout: every other row as on $dir" "rows that should not have failed:"$'\n'"$wrong"$'\n'"$(cat "$work/handout.tap")"
 	fi
 
 	# (c) the lesson put back from the kit's own file.
@@ -257,11 +233,10 @@ for dir in "$@"; do
 	(cd "$h" && STEP=$n bats --tap --filter "from step $nn" tests/isolation/checks.bats) >"$work/restored.tap" 2>&1
 	rows "$work/restored.tap" >"$work/rows"
 	wrong=$(awk -v n="$n" '$1 != n || $2 == "fail"' "$work/rows")
-	[ -z "$wrong" ] || wrong=$(rerun_failed "$h" "$n" "$wrong")
 	if [ -s "$work/rows" ] && [ -z "$wrong" ]; then
 		result OK "$dir restored: each of its $(grep -c . "$work/rows") rows (from step $nn) passes"
 	else
-		result FAIL "$dir restored: each of its rows (from step $nn) passes" "$(cat "$work/restored.tap")"$'\n'"the last time the failing ones ran:"$'\n'"$(cat "$work/rerun.tap" 2>/dev/null)"
+		result FAIL "$dir restored: each of its rows (from step $nn) passes" "$(cat "$work/restored.tap")"
 	fi
 
 	rm -rf "$h"
