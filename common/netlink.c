@@ -261,9 +261,7 @@ int nl_veth_create(int nl, const char *name, const char *peer,
 	return nl_talk(nl, &req);
 }
 
-/* RTM_NEWADDR or RTM_DELADDR of ADDR/PREFIXLEN on IFNAME. */
-static int addr_request(int nl, int type, int flags, const char *ifname,
-			const char *addr, int prefixlen)
+int nl_addr_add(int nl, const char *ifname, const char *addr, int prefixlen)
 {
 	struct nl_req req;
 	struct ifaddrmsg *ifa;
@@ -279,7 +277,7 @@ static int addr_request(int nl, int type, int flags, const char *ifname,
 	idx = ifindex(ifname);
 	if (idx < 0)
 		return -1;
-	ifa = req_start(&req, type, flags, sizeof(*ifa));
+	ifa = req_start(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = prefixlen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
@@ -292,16 +290,6 @@ static int addr_request(int nl, int type, int flags, const char *ifname,
 	attr_put(&req, IFA_LOCAL, &a, sizeof(a));
 	attr_put(&req, IFA_ADDRESS, &a, sizeof(a));
 	return nl_talk(nl, &req);
-}
-
-int nl_addr_add(int nl, const char *ifname, const char *addr, int prefixlen)
-{
-	return addr_request(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifname, addr, prefixlen);
-}
-
-int nl_addr_delete(int nl, const char *ifname, const char *addr, int prefixlen)
-{
-	return addr_request(nl, RTM_DELADDR, 0, ifname, addr, prefixlen);
 }
 
 int nl_route_add_default(int nl, const char *gateway)

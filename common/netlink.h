@@ -79,18 +79,6 @@ int nl_veth_create(int nl, const char *name, const char *peer,
 int nl_addr_add(int nl, const char *ifname, const char *addr, int prefixlen);
 
 /**
- * nl_addr_delete() - remove an IPv4 address, as "ip addr del ADDR/LEN dev IFNAME"
- * @nl:        a socket from nl_open()
- * @ifname:    the interface that has it
- * @addr:      the address, dotted quad
- * @prefixlen: its prefix length
- *
- * Return: 0, or -1 with errno set (EADDRNOTAVAIL: IFNAME has no such
- * address; ENODEV: there is no IFNAME).
- */
-int nl_addr_delete(int nl, const char *ifname, const char *addr, int prefixlen);
-
-/**
  * nl_route_add_default() - add "default via GATEWAY" to the main table
  * @nl:      a socket from nl_open()
  * @gateway: dotted quad, e.g. "10.200.0.1"

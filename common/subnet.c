@@ -10,12 +10,20 @@
  * Every scan that may create or remove claims holds an exclusive
  * flock(2) on DIR/.lock.  The lock goes away with its holder's last
  * descriptor, so a killed runtime never leaves the directory locked.
+ *
+ * A claim is given back when its container ends, but its veth may live
+ * on for a while: the kernel deletes the pair with the container's
+ * network namespace, and a connection still closing in there keeps the
+ * namespace, and the host end its address, until the host says goodbye.
+ * So a claim also skips every /30 whose host address is still on a link.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,8 +216,31 @@ static int try_claim(int dfd, int k, pid_t owner)
 	return errno == EEXIST ? 0 : -1;
 }
 
+/*
+ * Mark in on_link[k] each /30 whose host end (10.200.0.0 + 4k + 1) is an
+ * address of some link on the host: a veth still being taken down.
+ */
+static int mark_addresses_on_links(unsigned char *on_link)
+{
+	struct ifaddrs *list, *i;
+	unsigned int a;
+
+	if (getifaddrs(&list) < 0)
+		return -1;
+	for (i = list; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = ntohl(((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr);
+		if ((a & 0xffff0000u) == SUBNET_BASE && (a & 3u) == 1)
+			on_link[(a - SUBNET_BASE) / 4] = 1;
+	}
+	freeifaddrs(list);
+	return 0;
+}
+
 int subnet_claim(const char *dir, pid_t owner, struct subnet *s)
 {
+	unsigned char on_link[SUBNET_COUNT] = { 0 };
 	int dfd, lockfd, k, r = 0;
 
 	if (owner <= 0) {
@@ -221,7 +252,13 @@ int subnet_claim(const char *dir, pid_t owner, struct subnet *s)
 	dfd = open_locked(dir, &lockfd);
 	if (dfd < 0)
 		return -1;
+	if (mark_addresses_on_links(on_link) < 0) {
+		close_both(dfd, lockfd);
+		return -1;
+	}
 	for (k = 0; k < SUBNET_COUNT; k++) {
+		if (on_link[k])
+			continue;
 		r = try_claim(dfd, k, owner);
 		if (r != 0)
 			break;

@@ -48,10 +48,12 @@ int subnet_from_index(int index, struct subnet *s);
  *
  * Holds an exclusive flock(2) on DIR/.lock while it scans, so two
  * runtimes starting at once never pick the same k.  Stale claims met on
- * the way are removed and their k reused.
+ * the way are removed and their k reused.  A subnet whose host address
+ * is still on a link (the veth of a container that has ended, not yet
+ * deleted) is skipped, claim or none.
  *
  * Return: 0, or -1 with errno set: ENOSPC when all SUBNET_COUNT subnets
- * have live owners.
+ * are taken.
  */
 int subnet_claim(const char *dir, pid_t owner, struct subnet *s);
 

@@ -190,11 +190,11 @@ Read: network_namespaces(7)."
 Read: clone(2), network_namespaces(7)."
 		;;
 	6.6)
-		TEXT="Write the parent's part of --net veth: SUBNET_DIR, where the runtime notes which /30 each container holds (/run/boxlab/subnets); claim_subnet(c), which claims a /30 with subnet_claim() (common/subnet.h) and narrates the two addresses; connect_veth(c, pid), which makes a veth pair with one end, c->host_link, on the host and the other born in the child's namespace as eth0, then gives the host's end its address and brings it up; and free_host_address(c), which takes the host end's address off (the kernel deletes the pair itself when the container's namespace dies), content when the link is gone already.  Each does nothing without --net veth.
+		TEXT="Write the parent's part of --net veth: SUBNET_DIR, where the runtime notes which /30 each container holds (/run/boxlab/subnets); claim_subnet(c), which claims a /30 with subnet_claim() (common/subnet.h) and narrates the two addresses; and connect_veth(c, pid), which makes a veth pair with one end, c->host_link, on the host and the other born in the child's namespace as eth0, then gives the host's end its address and brings it up.  Both do nothing without --net veth.
 Read: veth(4), rtnetlink(7), common/netlink.h."
 		;;
 	6.7)
-		TEXT="In clean_up(): with --net veth, once a /30 was claimed (c->subnet.owner), free the host end's address and give the /30 back with subnet_release().  Why: the veth pair dies with the container's namespace, but the kernel takes it down in the background, a little later: without its address the /30 is free for the next container at once.
+		TEXT="In clean_up(): with --net veth, once a /30 was claimed (c->subnet.owner), give the /30 back with subnet_release(), and leave the veth alone.  Why: the pair dies with the container's namespace, which the kernel takes down in the background once nothing holds it; a connection the container has just closed may still wait there for the host's ACK, which needs the host end's address and route.  (subnet_claim() skips a /30 whose address is still on a link.)
 Read: veth(4), common/subnet.h."
 		;;
 	6.8)

@@ -540,28 +540,6 @@ static void connect_veth(const struct config *c, pid_t pid)
 	close(nl);
 }
 
-/*
- * The veth dies with the container's network namespace: the kernel deletes
- * the pair in the background, after an RCU grace period or two.  Deleting
- * it ourselves would only wait for that, tens of milliseconds.  Take the
- * host end's address off instead, so that the /30 is free for the next
- * container at once, even while the old cable is still being taken down.
- */
-static void free_host_address(const struct config *c)
-{
-	int nl = nl_open();
-
-	if (nl >= 0 && nl_addr_delete(nl, c->host_link, c->subnet.host, c->subnet.prefixlen) == 0)
-		narrate("took %s/%d off %s; the kernel deletes the veth with the container's namespace",
-			c->subnet.host, c->subnet.prefixlen, c->host_link);
-	else if (nl >= 0 && (errno == ENODEV || errno == EADDRNOTAVAIL))
-		narrate("%s is gone already: the pair died with the container's namespace", c->host_link);
-	else
-		warn("cannot take %s off %s: %s failed: %s (%s), ignoring", c->subnet.host, c->host_link,
-		     nl < 0 ? "nl_open" : "nl_addr_delete", errno_name(errno), strerror(errno));
-	if (nl >= 0)
-		close(nl);
-}
 
 /*
  * How the container ended, told by its cgroup: the exit status cannot
@@ -595,9 +573,10 @@ static void clean_up(void *arg)
 	if (c->cg.made && KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
 		narrate("removed the cgroup %s", c->cg.rel);
 	if (c->net_veth && c->subnet.owner != 0) {
-		free_host_address(c);
+		/* The veth goes with the namespace, when nothing holds it. */
 		subnet_release(SUBNET_DIR, &c->subnet);
-		narrate("released the container's /30 (%s and %s)", c->subnet.host, c->subnet.container);
+		narrate("released the container's /30 (%s and %s); the kernel deletes %s with the container's namespace",
+			c->subnet.host, c->subnet.container, c->host_link);
 		c->subnet.owner = 0;
 	}
 	/* lesson 08: remove the state dir */

@@ -192,23 +192,53 @@ check_host_reaches_container() {
 	[ "$seen" = ok ]
 }
 
-check_container_reaches_host_end() {
-	local port=$((20000 + RANDOM % 20000)) out=$TEST_TMP/container.out link addr seen said pid
-	runtime run -v --net veth "$ROOTFS" probe connect-gateway "$port" >"$out" 2>&1 &
-	pid=$!
-	wait_for_line ".*make a veth pair: bx[0-9a-f]+ on the host.*" "$out" "$pid" || { wait "$pid"; return 1; }
-	link=$(sed -n 's/.*make a veth pair: \(bx[0-9a-f]*\) on the host.*/\1/p' "$out")
+# connect_to_host_end PORT: a container that connects to its host end's
+# PORT (probe connect-gateway, which tries for 5 s) and writes how it went
+# to $TEST_TMP/container.out, among the runtime's narration.  Sets
+# RUNTIME_PID, LINK (the host end) and ADDR (the host end's address).
+connect_to_host_end() {
+	local out=$TEST_TMP/container.out
+	runtime run -v --net veth "$ROOTFS" probe connect-gateway "$1" >"$out" 2>&1 &
+	RUNTIME_PID=$!
+	wait_for_line ".*make a veth pair: bx[0-9a-f]+ on the host.*" "$out" "$RUNTIME_PID" || { wait "$RUNTIME_PID"; return 1; }
+	LINK=$(sed -n 's/.*make a veth pair: \(bx[0-9a-f]*\) on the host.*/\1/p' "$out")
 	for _ in $(seq 50); do
-		addr=$(ip -o -4 addr show dev "$link" 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }')
-		[ -n "$addr" ] && break
+		ADDR=$(ip -o -4 addr show dev "$LINK" 2>/dev/null | awk '{ sub("/.*", "", $4); print $4 }')
+		[ -n "$ADDR" ] && break
 		sleep 0.1
 	done
-	seen=$("$TOP/build/probe" listen "$addr" "$port")
-	wait "$pid" || true
-	# The probe's answer, among the runtime's narration.
-	said=$(grep -xE 'ok|E[A-Z0-9]+' "$out" | tail -n 1)
-	echo "a listener on the host end $link ($addr:$port) heard: $(echo $seen); the container said: ${said:-nothing}"
+}
+
+check_container_reaches_host_end() {
+	local port=$((20000 + RANDOM % 20000)) seen said
+	connect_to_host_end "$port" || return 1
+	seen=$("$TOP/build/probe" listen "$ADDR" "$port")
+	wait "$RUNTIME_PID" || true
+	said=$(grep -xE 'ok|E[A-Z0-9]+' "$TEST_TMP/container.out" | tail -n 1)
+	echo "a listener on the host end $LINK ($ADDR:$port) heard: $(echo $seen); the container said: ${said:-nothing}"
 	[ "$said" = ok ]
+}
+
+# The container closes its connection and ends at once; the host keeps
+# its side open until the runtime has gone.  Expecting an answer, the
+# host's kernel waits a little before it acknowledges the container's FIN,
+# and until that ACK arrives the container's socket holds its network
+# namespace, and so the veth.  The ACK must still find its way in after
+# the runtime's tear-down, and the veth go as soon as it has.
+check_closing_connection_leaves_no_veth() {
+	local port=$((20000 + RANDOM % 20000)) held waited=0
+	connect_to_host_end "$port" || return 1
+	held=$("$TOP/build/probe" hold "$ADDR" "$port" "$RUNTIME_PID")
+	wait "$RUNTIME_PID" || true
+	while ip link show dev "$LINK" >/dev/null 2>&1 && [ $waited -lt 300 ]; do
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+	if ip link show dev "$LINK" >/dev/null 2>&1; then
+		echo "the host end $LINK is still there 30 s after the runtime ended (the host's side: $held)"
+		return 1
+	fi
+	echo "the host kept its side open until the runtime had ended ($held); then $LINK was gone within $((waited / 10 + 1)) s"
 }
 
 check_dies_with_runtime() {
@@ -469,6 +499,11 @@ skip_veth_if_rootless() {
 @test "--net veth: the container reaches the host end (from step 06)" {
 	skip_veth_if_rootless
 	holds_from 6 check_container_reaches_host_end
+}
+
+@test "--net veth: a half-closed connection leaves no veth (from step 06)" {
+	skip_veth_if_rootless
+	holds_from 6 check_closing_connection_leaves_no_veth
 }
 
 # Rootless runs skip these: a cgroup of its own needs root or a delegated

@@ -218,7 +218,7 @@ assert_nothing_left() {
 	# in the background, and the runtime does not wait for it: give host
 	# ends that are the only difference time to go.  On hardware that is
 	# tens of milliseconds; a machine emulated in software (make test-vm)
-	# has taken more than 5 s.
+	# is slower.
 	while [ $SECONDS -lt $deadline ] && only_dying_links; do
 		sleep 0.1
 		host_state >"$TEST_TMP/host-state.after"

@@ -25,6 +25,7 @@
 #include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,11 +229,27 @@ static struct sockaddr_in ipv4(const char *addr, int port)
 	return sa;
 }
 
+/*
+ * A TCP socket that talks only to directly connected hosts: a gateway is
+ * never used.  Were a veth gone before a connection over it has closed,
+ * its last packets would otherwise take the host's default route.
+ */
+static int tcp_socket(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* A TCP socket listening on ADDR:PORT (port 0: any), or -1. */
 static int listen_on(const char *addr, int port)
 {
 	struct sockaddr_in sa = ipv4(addr, port);
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, fd = tcp_socket();
 
 	if (fd < 0)
 		return -1;
@@ -248,7 +265,7 @@ static int listen_on(const char *addr, int port)
 static int connect_to(const char *addr, int port)
 {
 	struct sockaddr_in sa = ipv4(addr, port);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+	int fd = tcp_socket(), r;
 
 	if (fd < 0)
 		return -1;
@@ -262,17 +279,23 @@ static int cmd_connect(const char *addr, const char *port)
 	return answer(connect_to(addr, atoi(port)) == 0);
 }
 
-/* Accept one connection within 10 s, then print "ok" (or why not). */
-static int accept_one(int fd)
+/* One connection accepted on fd within 10 s, or -1 with errno. */
+static int accept_within_10s(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int conn;
 
 	if (poll(&p, 1, 10000) != 1) {
 		errno = ETIMEDOUT;
-		return answer(0);
+		return -1;
 	}
-	conn = accept(fd, NULL, NULL);
+	return accept(fd, NULL, NULL);
+}
+
+/* Accept one connection within 10 s, then print "ok" (or why not). */
+static int accept_one(int fd)
+{
+	int conn = accept_within_10s(fd);
+
 	if (conn >= 0)
 		close(conn);
 	return answer(conn >= 0);
@@ -288,6 +311,30 @@ static int cmd_listen(const char *addr, const char *port)
 	puts("ready");
 	fflush(stdout);
 	return accept_one(fd);
+}
+
+/*
+ * Accept one connection on ADDR:PORT, and close it only once process PID
+ * has ended (30 s at most).  When the peer closes first, this side's
+ * kernel waits a while before it acknowledges the FIN, in case we answer:
+ * the peer's socket outlives its process, until that ACK arrives.
+ */
+static int cmd_hold(const char *addr, const char *port, const char *pid)
+{
+	int fd = listen_on(addr, atoi(port)), conn, pidfd;
+	struct pollfd p = { .events = POLLIN };
+
+	if (fd < 0 || (conn = accept_within_10s(fd)) < 0)
+		return answer(0);
+	pidfd = (int)syscall(SYS_pidfd_open, atoi(pid), 0);
+	if (pidfd < 0)
+		return answer(0);
+	p.fd = pidfd;	/* readable when the process has ended */
+	if (poll(&p, 1, 30000) != 1) {
+		errno = ETIMEDOUT;
+		return answer(0);
+	}
+	return answer(close(conn) == 0);
 }
 
 /* Does 127.0.0.1 work here?  A listener and a connect in one process. */
@@ -492,8 +539,8 @@ static int usage(void)
 	      "       | boottime | mount-tmpfs DIR SOURCE | pids | stat PATH\n"
 	      "       | open-write PATH | size PATH | mknod PATH | orphan\n"
 	      "       | hostname | sethostname NAME | ifaces | loopback\n"
-	      "       | connect ADDR PORT | listen ADDR PORT | serve PORT\n"
-	      "       | connect-gateway PORT | alloc MIB | burn SECONDS\n"
+	      "       | connect ADDR PORT | listen ADDR PORT | hold ADDR PORT PID\n"
+	      "       | serve PORT | connect-gateway PORT | alloc MIB | burn SECONDS\n"
 	      "       | forks N | cgroup\n",
 	      stderr);
 	return 2;
@@ -533,6 +580,8 @@ int main(int argc, char **argv)
 		return cmd_connect(argv[2], argv[3]);
 	if (strcmp(cmd, "listen") == 0 && argc == 4)
 		return cmd_listen(argv[2], argv[3]);
+	if (strcmp(cmd, "hold") == 0 && argc == 5)
+		return cmd_hold(argv[2], argv[3], argv[4]);
 	if (strcmp(cmd, "loopback") == 0 && argc == 2)
 		return cmd_loopback();
 	if (strcmp(cmd, "serve") == 0 && argc == 3)

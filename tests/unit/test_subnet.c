@@ -1,14 +1,19 @@
 /*
  * test_subnet.c - cmocka tests of common/subnet.c, each in a fresh
  * temporary directory: the index-to-address mapping, lowest-first
- * distinct claims, release and reuse, stale claims of dead owners, and
- * ENOSPC when every subnet has a live owner.
+ * distinct claims, release and reuse, stale claims of dead owners,
+ * subnets whose host address is still on a link, and ENOSPC when every
+ * subnet has a live owner.
+ *
+ * As root they run in a network namespace of their own, so that no veth
+ * on the host (a container running meanwhile) takes a /30 from them.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +27,10 @@
 
 #include <cmocka.h>
 
+#include "netlink.h"
 #include "subnet.h"
+
+static int own_netns;	/* 1 when main() could unshare one */
 
 struct tmp {
 	char top[64];		/* /tmp/boxlab-subnet-XXXXXX */
@@ -249,6 +257,31 @@ static void test_dead_owner_is_reclaimed(void **state)
 	assert_int_equal(s.index, 5);
 }
 
+/* The veth of a container that has ended, not deleted yet: skipped. */
+static void test_skips_subnets_on_links(void **state)
+{
+	struct tmp *t = *state;
+	struct subnet s;
+	int nl;
+
+	if (!own_netns)
+		skip();	/* not root: no namespace of our own to make links in */
+	nl = nl_open();
+	assert_true(nl >= 0);
+	assert_int_equal(nl_veth_create(nl, "bxdying", "bxpeer", getpid()), 0);
+	assert_int_equal(nl_addr_add(nl, "bxdying", "10.200.0.1", 30), 0);	/* k = 0 */
+	assert_int_equal(nl_addr_add(nl, "bxpeer", "10.200.0.9", 30), 0);	/* k = 2 */
+	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
+	assert_int_equal(s.index, 1);
+	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
+	assert_int_equal(s.index, 3);
+	/* Gone with its link, the address frees its /30 (claims 1 and 3 stay). */
+	assert_int_equal(nl_link_delete(nl, "bxdying"), 0);
+	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
+	assert_int_equal(s.index, 0);
+	close(nl);
+}
+
 static void test_release_stale(void **state)
 {
 	struct tmp *t = *state;
@@ -331,10 +364,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_reuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_leaves_new_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_owner_is_reclaimed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skips_subnets_on_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 	};
 
+	own_netns = unshare(CLONE_NEWNET) == 0;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
