@@ -7,7 +7,7 @@
 #   tests/matrix.sh step01-chroot step02-pid-ns ...
 #   BUILD=asan tests/matrix.sh ...      (the sanitizer build)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 # SHARED=1: run in a mount namespace whose mounts are all shared, as
 # systemd makes them, where a propagation mistake shows as a leaked mount.
 if [ "${SHARED:-}" = 1 ] && [ -z "${BOXLAB_SHARED_NS:-}" ]; then
@@ -40,13 +40,18 @@ done
 mapfile -t rows < <(sed -n 's/^\(not \)\{0,1\}ok [0-9]* \(.*\) (from step \([0-9]*\)).*/\3 \2/p' \
 	"$out/matrix-$tag-step${steps[0]}.tap")
 
+# tap_block LINE FILE: LINE of the TAP file FILE and the comments after it.
+tap_block() {
+	awk -v want="$1" '$0 == want { show = 1; print; next } /^(ok|not ok)/ { show = 0 } show' "$2"
+}
+
 width=48
 printf '\nisolation matrix (%s)\n' "$label"
 printf "%-${width}s" ""
 for n in "${steps[@]}"; do printf '%6s' "$n"; done
 printf '\n'
 
-bad=0
+bad=0 left=0
 for row in "${rows[@]}"; do
 	first=${row%% *}
 	name=${row#* }
@@ -58,7 +63,16 @@ for row in "${rows[@]}"; do
 		case "$line" in
 		*"# skip"*) mark=skip ;;
 		ok*) [ $expected = yes ] && mark=yes || mark=- ;;
-		"not ok"*) [ $expected = yes ] && mark=NO! || mark=YES!; bad=1 ;;
+		"not ok"*)
+			# A run that left something behind fails in teardown,
+			# whatever the check itself said.
+			if tap_block "$line" "$out/matrix-$tag-step$n.tap" | grep -q "from function \`teardown'"; then
+				mark=LEFT!
+				left=1
+			else
+				[ $expected = yes ] && mark=NO! || mark=YES!
+			fi
+			bad=1 ;;
 		*) mark='??'; bad=1 ;;
 		esac
 		printf '%6s' "$mark"
@@ -66,6 +80,7 @@ for row in "${rows[@]}"; do
 	printf '\n'
 done
 printf '\nyes: holds   -: does not hold yet, as it should not   NO!/YES!: unexpected\n'
+[ $left = 0 ] || printf 'LEFT!: the run left something on the host (whatever the check saw)\n'
 grep -h '# skip' "$out"/matrix-"$tag"-step*.tap 2>/dev/null | sed 's/.*# skip/skip:/' | sort -u
 
 if [ $bad -ne 0 ]; then

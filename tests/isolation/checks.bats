@@ -501,7 +501,7 @@ skip_veth_if_rootless() {
 	holds_from 6 check_container_reaches_host_end
 }
 
-@test "--net veth: a half-closed connection leaves no veth (from step 06)" {
+@test "--net veth: a closing connection leaves no veth (from step 06)" {
 	skip_veth_if_rootless
 	holds_from 6 check_closing_connection_leaves_no_veth
 }
