@@ -242,7 +242,10 @@ int make_dirs(const char *path, mode_t mode)
 	char buf[PATH_MAX], *p;
 	struct stat st;
 
-	snprintf(buf, sizeof(buf), "%s", path);
+	if (!path[0] || (size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf)) {
+		errno = path[0] ? ENAMETOOLONG : ENOENT;
+		return -1;
+	}
 	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(buf, mode) < 0 && errno != EEXIST)

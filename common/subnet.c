@@ -13,9 +13,10 @@
  *
  * A claim is given back when its container ends, but its veth may live
  * on for a while: the kernel deletes the pair with the container's
- * network namespace, and a connection still closing in there keeps the
- * namespace, and the host end its address, until the host says goodbye.
- * So a claim also skips every /30 whose host address is still on a link.
+ * network namespace, which a connection the container has just closed
+ * keeps until the host acknowledges it, and the host end keeps its
+ * address for that.  So a claim also skips every /30 whose host address
+ * is still on a link.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

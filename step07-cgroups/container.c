@@ -477,7 +477,6 @@ static void connect_veth(const struct config *c, pid_t pid)
 	close(nl);
 }
 
-
 /* lesson 07: how it ended, told by its cgroup */
 /*
  * How the container ended, told by its cgroup: the exit status cannot

@@ -540,7 +540,6 @@ static void connect_veth(const struct config *c, pid_t pid)
 	close(nl);
 }
 
-
 /*
  * How the container ended, told by its cgroup: the exit status cannot
  * tell an OOM kill from any other SIGKILL, memory.events can.

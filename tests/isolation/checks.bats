@@ -139,8 +139,7 @@ check_root_is_nobody_outside() {
 	# Its first number: the runtime may have said something before it.
 	inside=$(grep -m 1 -xE '[0-9]+' "$TEST_TMP/background.out")
 	outside=$(awk '/^Uid:/ { print $3 }' "/proc/$CHILD_PID/status")
-	kill -KILL "$CHILD_PID"
-	wait "$RUNTIME_PID" || true
+	kill_container
 	echo "the container's uid inside: $inside; the same process's uid on the host: $outside"
 	[ "$inside" = 0 ] && [ "$outside" != 0 ]
 }
@@ -149,8 +148,7 @@ check_files_belong_to_mapped_id() {
 	local owner
 	start_container -- /bin/sh -c 'echo made inside >/tmp/made-inside; echo ready; exec sleep 30'
 	owner=$(stat -c %u "/proc/$CHILD_PID/root/tmp/made-inside")
-	kill -KILL "$CHILD_PID"
-	wait "$RUNTIME_PID" || true
+	kill_container
 	# Before step 04 the container's /tmp is the rootfs's own.
 	rm -f "$ROOTFS/tmp/made-inside"
 	echo "a file the container's root made in /tmp belongs on the host to uid $owner"
@@ -444,9 +442,7 @@ check_writes_stay_private() {
 	local mark=mark-$RANDOM seen
 	start_container -- /bin/sh -c "echo A >/scratch/$mark && echo ready; exec sleep 30" || return 1
 	seen=$(container -- probe stat "/scratch/$mark")
-	# sleep as PID 1 ignores the SIGTERM the runtime passes on: kill it.
-	kill -KILL "$CHILD_PID" 2>/dev/null || true
-	wait "$RUNTIME_PID" || true
+	kill_container
 	rm -f "$ROOTFS/scratch/$mark"
 	echo "one container wrote /scratch/$mark; another, running meanwhile, sees: $seen"
 	grep -qx ready "$TEST_TMP/background.out" && [ "$seen" = ENOENT ]

@@ -133,6 +133,14 @@ start_container() {
 	CHILD_PID=$(pgrep -P "$RUNTIME_PID" -x sleep || true)
 }
 
+# kill_container: end the sleeping container start_container began, and
+# its runtime.  SIGKILL, because sleep as PID 1 ignores the SIGTERM the
+# runtime would pass on.
+kill_container() {
+	kill -KILL "$CHILD_PID" 2>/dev/null || true
+	wait "$RUNTIME_PID" || true
+}
+
 # The sanitizers report on stderr and exit non-zero; nothing must hide that.
 export ASAN_OPTIONS=abort_on_error=0:exitcode=99:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99

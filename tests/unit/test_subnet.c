@@ -337,7 +337,8 @@ static void test_bad_arguments(void **state)
 {
 	struct tmp *t = *state;
 	struct subnet s;
-	char file[PATH_MAX];
+	char file[PATH_MAX], too_long[PATH_MAX + 8];
+	int n;
 
 	errno = 0;
 	assert_int_equal(subnet_claim(t->dir, 0, &s), -1);
@@ -349,6 +350,19 @@ static void test_bad_arguments(void **state)
 	errno = 0;
 	assert_int_equal(subnet_claim(file, getpid(), &s), -1);
 	assert_int_equal(errno, ENOTDIR);
+
+	/* No directory named, and one too long to name: nothing is made. */
+	errno = 0;
+	assert_int_equal(subnet_claim("", getpid(), &s), -1);
+	assert_int_equal(errno, ENOENT);
+	n = snprintf(too_long, sizeof(too_long), "%s", t->top);
+	while (n < PATH_MAX)
+		n += snprintf(too_long + n, sizeof(too_long) - n, "/a");
+	errno = 0;
+	assert_int_equal(subnet_claim(too_long, getpid(), &s), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	snprintf(file, sizeof(file), "%s/a", t->top);
+	assert_int_equal(access(file, F_OK), -1);
 
 	s.index = SUBNET_COUNT;
 	assert_int_equal(subnet_release(t->dir, &s), -1);
