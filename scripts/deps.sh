@@ -18,8 +18,11 @@ readonly me="boxlab deps"
 # not even start in it. busybox-static conflicts with the "busybox" package;
 # apt replaces that one, which is fine: busybox-static also "Provides:
 # busybox", so whatever depended on it stays satisfied.
-build_packages=(busybox-static)
-readonly build_why="to build the busybox rootfs"
+build_packages=(
+	busybox-static # the rootfs's every command
+	libc6-dev      # libc.a: the steps, the probe and the bench's timer are static
+)
+readonly build_why="to build the steps and the busybox rootfs"
 
 # test: one package per line, with what the tests use it for.
 test_packages=(

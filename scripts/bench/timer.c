@@ -7,7 +7,9 @@
  * COMMANDS is a file with one command a line: a label, a tab, then the
  * command's arguments separated by tabs (no shell in between, so nothing
  * but the command itself is timed).  "%i" in an argument becomes a number
- * that no other run shares, for runtimes that want a fresh container name.
+ * that no other run of this timer shares, for runtimes that want a fresh
+ * container name (it starts from 0 again in the next timer: the caller
+ * adds what sets one timer's names apart from another's).
  *
  * One after another: each round runs every command once, starting one
  * further down the list each round, so that whatever drifts on the
@@ -144,6 +146,12 @@ static bool finish(struct command *cmd, pid_t pid)
 
 	if (wait4(pid, &status, 0, &ru) < 0)
 		fail("wait4");
+	/*
+	 * Linux counts into the child's peak RSS the memory it had before
+	 * exec: the forked copy of this timer.  That copy is a floor under
+	 * every figure, and the timer is linked statically (see the Makefile)
+	 * to keep that floor as low as it goes.
+	 */
 	if (ru.ru_maxrss > cmd->maxrss)
 		cmd->maxrss = ru.ru_maxrss;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -158,12 +166,23 @@ static bool finish(struct command *cmd, pid_t pid)
 	return false;
 }
 
+/*
+ * Empty CMD's stderr for the next run.  Rewound as well as truncated:
+ * the runs write at the memfd's offset, which the last ones left at their
+ * end, so their successors' words would follow a hole of zeros that
+ * finish() reads as an empty string.
+ */
+static void clear_stderr(struct command *cmd)
+{
+	if (ftruncate(cmd->stderr_fd, 0) < 0 || lseek(cmd->stderr_fd, 0, SEEK_SET) < 0)
+		fail("clear stderr");
+}
+
 static long one_run(struct command *cmd)
 {
 	long t0;
 
-	if (ftruncate(cmd->stderr_fd, 0) < 0 || lseek(cmd->stderr_fd, 0, SEEK_SET) < 0)
-		fail("clear stderr");
+	clear_stderr(cmd);
 	t0 = now_us();
 	if (!finish(cmd, start(cmd)))
 		exit(1);
@@ -224,8 +243,7 @@ static void all_at_once(int n, int rounds)
 		for (int round = 0; round < rounds; round++) {
 			long t0 = now_us();
 
-			if (ftruncate(cmd->stderr_fd, 0) < 0)
-				fail("clear stderr");
+			clear_stderr(cmd);
 			for (int k = 0; k < n; k++)
 				pids[k] = start(cmd);
 			for (int k = 0; k < n; k++)
