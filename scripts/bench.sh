@@ -3,7 +3,9 @@
 # compare it with.
 #
 #   scripts/bench.sh        as root; RUNS, WARMUP and CONCURRENT change the
-#                           counts (200, 20 and 100)
+#                           counts (200, 20 and 100), BENCH_OUT where the
+#                           figures go (build/bench; a relative path is
+#                           taken from the top of the kit)
 #
 # It times /bin/true in a container, from start to teardown, for every
 # step, and on the same rootfs in the same run for plain chroot, unshare
@@ -14,14 +16,17 @@
 # once, step 08's and crun's, and counts containers per second.
 #
 # It prints a table, the cost of each step's feature and the targets, and
-# writes them with the raw figures to build/bench/results.txt and as a
-# bar chart to build/bench/bench.svg.  Nothing here is asserted: the
-# figures are this machine's.
+# writes them with the raw figures to results.txt and as a bar chart to
+# bench.svg in BENCH_OUT.  Nothing here is asserted: the figures are this
+# machine's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly me="boxlab bench"
-readonly out=build/bench
+# work: the timer, which make builds, and the rootfs and bundle every
+# command runs in.  out: what one run measured, so that a small run (the
+# test's) need not overwrite a learner's figures.
+readonly work=build/bench out=${BENCH_OUT:-build/bench}
 readonly runs=${RUNS:-200} warmup=${WARMUP:-20} concurrent=${CONCURRENT:-100}
 readonly limits=(--memory 64M --cpus 1 --pids-limit 64)
 
@@ -38,8 +43,8 @@ have() {
 # The bench's own copy of the learner's rootfs: no test or container run
 # by hand has mounts in it while the clock runs.
 make_rootfs() {
-	rm -rf "$out/rootfs"
-	cp -a rootfs "$out/rootfs"
+	rm -rf "$work/rootfs"
+	cp -a rootfs "$work/rootfs"
 }
 
 # An OCI bundle as close to step 08 as the spec allows: the same seven
@@ -61,7 +66,7 @@ write_bundle() {
     "cwd": "/",
     "noNewPrivileges": true
   },
-  "root": {"path": "$PWD/$out/rootfs", "readonly": false},
+  "root": {"path": "$PWD/$work/rootfs", "readonly": false},
   "hostname": "bench",
   "mounts": [
     {"destination": "/proc", "type": "proc", "source": "proc"},
@@ -95,7 +100,7 @@ command_line() {
 }
 
 write_commands() {
-	local root=$PWD/$out/rootfs step n label
+	local root=$PWD/$work/rootfs step n label
 	have chroot "coreutils has no chroot here" &&
 		command_line chroot chroot "$root" /bin/true
 	have unshare "util-linux has no unshare here" &&
@@ -113,31 +118,60 @@ write_commands() {
 	done
 	command_line "step08 veth" step08-overlay/container run --net veth "${limits[@]}" "$root" /bin/true
 	have crun "crun could not be installed" &&
-		command_line crun crun run --bundle "$PWD/$out/bundle" "bench%i"
+		command_line crun crun run --bundle "$PWD/$work/bundle" "bench$$-%i"
 	have runc "runc could not be installed" &&
-		command_line runc runc run --bundle "$PWD/$out/bundle" "bench%i"
+		command_line runc runc run --bundle "$PWD/$work/bundle" "bench$$-%i"
 	return 0
 }
 
-# cgroup v1 with an empty cgroup2 mounted beside it (systemd's "hybrid")
-# is a layout crun refuses.  The runtimes below use only the v1
+# The cgroup layout: v2, v1, or hybrid, cgroup v1 with an empty cgroup2
+# mounted beside it (systemd's).  main reads it once into $layout.
+cgroup_layout() {
+	case $(stat -f -c %T /sys/fs/cgroup) in
+	cgroup2fs) echo v2 ;;
+	tmpfs)
+		if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+			echo hybrid
+		else
+			echo v1
+		fi
+		;;
+	*) echo v1 ;;
+	esac
+}
+
+# hybrid is a layout crun refuses.  The runtimes below use only the v1
 # hierarchies, so every command runs in a mount namespace of its own in
 # which the empty cgroup2 is unmounted: for all of them alike.
-hybrid_note=""
 in_bench_namespace() {
-	if [ "$(stat -f -c %T /sys/fs/cgroup)" = tmpfs ] &&
-		[ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-		hybrid_note="cgroup v1 with an empty cgroup2 beside it, which crun refuses: every command ran in a mount namespace that hides the cgroup2"
+	if [ "$layout" = hybrid ]; then
 		unshare --mount --propagation private sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' sh "$@"
 	else
 		"$@"
 	fi
 }
 
+# crun and runc keep a container's state in /run until it is deleted, so
+# a bench killed mid-run leaves containers that a later run's names would
+# collide with.  Ours are named bench<the bench's pid>-<run>: delete those
+# whose bench is gone, and leave a bench that still runs its own.
+remove_leftovers() {
+	local tool id
+	for tool in crun runc; do
+		command -v "$tool" >/dev/null || continue
+		for id in $("$tool" list -q 2>/dev/null || true); do
+			[[ $id =~ ^bench([0-9]+)-[0-9]+$ ]] || continue
+			kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+			in_bench_namespace "$tool" delete -f "$id" >/dev/null 2>&1 ||
+				say "could not delete $tool's leftover container $id"
+		done
+	done
+}
+
 machine() {
-	local layout=v1
-	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] && layout=v2
-	printf '%s, %s CPUs, Linux %s, cgroup %s' "$(uname -m)" "$(nproc)" "$(uname -r)" "$layout"
+	local v=v1
+	[ "$layout" = v2 ] && v=v2
+	printf '%s, %s CPUs, Linux %s, cgroup %s' "$(uname -m)" "$(nproc)" "$(uname -r)" "$v"
 }
 
 # The table, from the timer's lines: label median q1 q3 min maxrss runs.
@@ -242,18 +276,24 @@ svg() {
 
 main() {
 	[ -d rootfs ] || { say "no rootfs/: run make rootfs first (make bench does)"; exit 1; }
+	[ -x "$work/timer" ] || { say "no $work/timer: run make bench, which builds it"; exit 1; }
+	layout=$(cgroup_layout)
+	hybrid_note=""
+	[ "$layout" = hybrid ] &&
+		hybrid_note="cgroup v1 with an empty cgroup2 beside it, which crun refuses: every command ran in a mount namespace that hides the cgroup2"
 	mkdir -p "$out"
 	scripts/deps.sh bench ||
 		say "some tools could not be installed: they are left out below"
+	remove_leftovers
 	make_rootfs
-	write_bundle "$out/bundle"
+	write_bundle "$work/bundle"
 	write_commands >"$out/commands"
 	awk -F'\t' '$1 == "step08" || $1 == "step08 veth" || $1 == "crun"' "$out/commands" >"$out/concurrent"
 
 	say "timing $(wc -l <"$out/commands") commands, $runs runs each after $warmup warm-up rounds, taking turns"
-	in_bench_namespace "$out/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
+	in_bench_namespace "$work/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
 	say "starting $concurrent at once, 3 rounds each"
-	in_bench_namespace "$out/timer" -j "$concurrent" -n 3 "$out/concurrent" >"$out/concurrent.tsv"
+	in_bench_namespace "$work/timer" -j "$concurrent" -n 3 "$out/concurrent" >"$out/concurrent.tsv"
 
 	{
 		echo "make bench: $(machine), $(date -u +%Y-%m-%d)"

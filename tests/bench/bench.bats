@@ -7,6 +7,8 @@ load ../lib/common
 
 setup() {
 	load_libs
+	# The bench runs in a rootfs of its own: a leftover would be there.
+	ROOTFS=$TOP/build/bench/rootfs
 	remember_host_state
 	cd "$TOP"
 }
@@ -16,8 +18,10 @@ teardown() {
 }
 
 @test "bench, 3 runs each: a row for every step and tool, the costs, the picture" {
-	local step
-	RUNS=3 WARMUP=1 CONCURRENT=5 run scripts/bench.sh
+	local step out=$TEST_TMP/bench
+	# Its figures go to a directory of its own: a learner's make bench
+	# keeps its results.txt and bench.svg.
+	BENCH_OUT=$out RUNS=3 WARMUP=1 CONCURRENT=5 run scripts/bench.sh
 	assert_success
 	for step in 01 02 03 04 05 06 07 08; do
 		assert_line --regexp "^step$step +[0-9]+\.[0-9]{2} "
@@ -33,9 +37,9 @@ teardown() {
 	assert_line --regexp '^step08, every feature but veth, / crun: +[0-9.]+ '
 	assert_line --regexp "^the runtime's peak RSS, largest step: +[0-9.]+ MiB"
 	# The picture: one bar per row of the table.
-	[ "$(head -c 4 build/bench/bench.svg)" = "<svg" ]
-	[ "$(tail -n 1 build/bench/bench.svg)" = "</svg>" ]
-	[ "$(grep -c '<rect x=' build/bench/bench.svg)" -eq "$(wc -l <build/bench/times.tsv)" ]
-	[ "$(wc -l <build/bench/times.tsv)" -eq 14 ]
-	cmp -s <(sed -n '/median ms/,/^$/p' build/bench/results.txt) <(sed -n '/median ms/,/^$/p' <<<"$output")
+	[ "$(head -c 4 "$out/bench.svg")" = "<svg" ]
+	[ "$(tail -n 1 "$out/bench.svg")" = "</svg>" ]
+	[ "$(grep -c '<rect x=' "$out/bench.svg")" -eq "$(wc -l <"$out/times.tsv")" ]
+	[ "$(wc -l <"$out/times.tsv")" -eq 14 ]
+	cmp -s <(sed -n '/median ms/,/^$/p' "$out/results.txt") <(sed -n '/median ms/,/^$/p' <<<"$output")
 }
