@@ -8,10 +8,15 @@
 #
 # The suites are the step's column of the check matrix
 # (tests/isolation/checks.bats with STEP=N) and its command-line tests
-# (tests/cli/cli.bats).  Every test is worth one point; a skipped test
-# (not for this step, or this machine cannot run it: CI=true makes the
-# latter a failure) is listed with its reason and worth none.  A failing
-# test is a grade, not an error: the exit status is 0 whenever grading ran.
+# (tests/cli/cli.bats).  The points are the lesson's: one for each row of
+# the matrix that the step brings on, "(from step NN)", which fails until
+# the step's code is written.  Every other test passes on a handout as
+# given (earlier rows hold, later ones do not hold yet, most command-line
+# tests pass): it is listed, passed or failed, and worth no points, and
+# the summary says how many of them fail.  A skipped test (not for this
+# step, or this machine cannot run it: CI=true makes the latter a failure)
+# is listed with its reason.  A failing test is a grade, not an error: the
+# exit status is 0 whenever grading ran.
 # Runs as root, in the kit or in a handout of it (scripts/lab.sh): the
 # tree it runs in is the one graded.
 #
@@ -103,7 +108,7 @@ function esc(s,   out, c, i) {
 function flush() {
 	if (name == "") return
 	printf "%s\n    {\"name\": \"%s\", \"score\": %d, \"max_score\": %d, \"status\": \"%s\", \"visibility\": \"visible\", \"output\": \"%s\"}",
-		ntests++ ? "," : "", esc(name), score, weight, score || !weight ? "passed" : "failed", esc(output) >json
+		ntests++ ? "," : "", esc(name), score, weight, passed ? "passed" : "failed", esc(output) >json
 	total += score; max += weight
 	name = ""
 }
@@ -127,9 +132,12 @@ FNR == 1 {
 	}
 	sub(/ # in [0-9]+ ms$/, "", line)
 	name = suite ": " line
-	weight = skipped ? 0 : 1
-	score = passed && !skipped ? 1 : 0
-	sum[suite, "count"] += weight; sum[suite, "passed"] += score; sum[suite, "skipped"] += skipped
+	# The lesson: a row of the matrix that this very step brings on.
+	lesson = part[2] == "matrix" && index(line, "(from step " substr(part[1], 5) ")")
+	weight = lesson && !skipped ? 1 : 0
+	score = passed && weight ? 1 : 0
+	sum[suite, "points"] += score; sum[suite, "max"] += weight; sum[suite, "skipped"] += skipped
+	if (!lesson && !skipped) { sum[suite, "others"]++; sum[suite, "others failed"] += !passed }
 	if (!(suite in seen)) { seen[suite] = 1; order[++nsuites] = suite }
 	next
 }
@@ -140,13 +148,20 @@ END {
 	summary = ""
 	for (i = 1; i <= nsuites; i++) {
 		s = order[i]
-		summary = summary sprintf("%s: %d of %d%s\n", s, sum[s, "passed"], sum[s, "count"], sum[s, "skipped"] ? sprintf(" (%d skipped)", sum[s, "skipped"]) : "")
+		summary = summary sprintf("%s: %s%d of %d other tests pass%s\n", s,
+			sum[s, "max"] ? sprintf("%d of %d points; ", sum[s, "points"], sum[s, "max"]) : "",
+			sum[s, "others"] - sum[s, "others failed"], sum[s, "others"],
+			sum[s, "skipped"] ? sprintf(" (%d skipped)", sum[s, "skipped"]) : "")
+		broken += sum[s, "others failed"]
 	}
 	summary = summary sprintf("total: %d of %d points", total, max)
+	if (broken)
+		summary = summary sprintf("; %d other test%s fail%s: see %s output",
+			broken, broken == 1 ? "" : "s", broken == 1 ? "s" : "", broken == 1 ? "its" : "their")
 	printf "\n  ],\n  \"score\": %d,\n  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"visible\",\n  \"output\": \"%s\"\n}\n",
 		total, esc(summary) >json
 	print summary
-	if (max == 0) exit 1
+	if (ntests == 0) exit 1
 }' "${files[@]}" || fail "the suites gave no results: see $out/*.tap"
 
 echo "$me: wrote $out/results.json, and TAP and JUnit beside it"

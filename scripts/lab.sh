@@ -284,9 +284,6 @@ Read: common/state.h."
 
 # --- the regions -------------------------------------------------------------
 
-MARK_OPEN='^[[:space:]]*/\* lesson [0-9][0-9]: .* \*/$'
-MARK_CLOSE='^[[:space:]]*/\* end of lesson [0-9][0-9] \*/$'
-
 # regions FILE NN: the lesson regions of FILE, one line each: "START END INDENT-WIDTH TITLE".
 regions() {
 	awk -v nn="$2" '
@@ -305,11 +302,12 @@ regions() {
 	END { if (start) { print FILENAME ":" start ": a lesson marker that never ends" > "/dev/stderr"; bad = 1 } exit bad }' "$1"
 }
 
-# todo_block N K COUNT INDENT TITLE: the TODO comment of part K, and its stand-in.
+# todo_block N K COUNT INDENT INDENT-WIDTH TITLE: the TODO comment of part
+# K, and its stand-in.
 todo_block() {
-	local n=$1 k=$2 count=$3 ind=$4 title=$5 width
+	local n=$1 k=$2 count=$3 ind=$4 title=$6 width
 	todo "$n" "$k" || fail "step $n has no TODO text for lesson part $k: add one to scripts/lab.sh"
-	width=$((72 - ${#ind} * 8))
+	width=$((72 - $5))
 	[ "$width" -ge 40 ] || width=40
 	printf '%s/* TODO lesson %02d, part %d of %d: %s.\n' "$ind" "$n" "$k" "$count" "$title"
 	printf '%s\n' "$TEXT" | while IFS= read -r para; do
@@ -336,7 +334,7 @@ handout_source() {
 		k=$((k + 1))
 		local ind
 		ind=$(awk -v l="$start" 'NR == l { match($0, /^[ \t]*/); print substr($0, 1, RLENGTH); exit }' "$file")
-		todo_block "$n" "$k" "$count" "$ind" "$title" >"$parts/$k"
+		todo_block "$n" "$k" "$count" "$ind" "$indw" "$title" >"$parts/$k"
 		echo "$start $end" >>"$parts/spans"
 	done <<<"$list"
 	awk -v dir="$parts" '
@@ -428,9 +426,10 @@ names the step its property arrives in, "(from step NN)":
 
 - rows from earlier steps must keep holding: if one fails, your change
   broke something that worked;
-- rows "(from step $(printf '%02d' "$n"))" are your lesson: they fail until your code
-  gives the container that property, and each failure prints what the
-  check saw (its evidence), which says what is still missing;
+- rows "(from step $(printf '%02d' "$n"))" are your lesson, and \`make grade\` gives a
+  point for each: they fail until your code gives the container that
+  property, and each failure prints what the check saw (its evidence),
+  which says what is still missing;
 - rows from later steps pass when the property does NOT hold yet: that
   is expected of step $(printf '%02d' "$n").
 

@@ -20,7 +20,7 @@
 # makes build/test-rootfs; a copy, not a link, because the checks compare
 # the host's mounts with the rootfs's path as text.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 me=tests/lab.sh
 [ $# -gt 0 ] || { echo "usage: $me step01-chroot [step02-pid-ns ...]" >&2; exit 2; }
@@ -89,7 +89,8 @@ test_rootfs() {
 		cp build/probe "$1/build/probe"
 }
 
-# check_grade DIR: the files `make grade STEP=1` wrote in DIR are well-formed.
+# check_grade DIR: the files `make grade STEP=1` wrote in DIR are well-formed,
+# and give points to the lesson's rows only, none of them earned yet.
 check_grade() {
 	local g=$1/build/grade problems="" f n xml_cases tap_cases
 	for f in step01.matrix.tap step01.cli.tap step01.matrix.junit.xml step01.cli.junit.xml results.json; do
@@ -130,6 +131,11 @@ check_grade() {
 	tap_cases=$(cat "$g"/*.tap | grep -cE '^(not )?ok ')
 	[ "$n" -eq "$tap_cases" ] || problems+="results.json has $n tests, the TAP files $tap_cases results"$'\n'
 	grep -q '^  "score": [0-9]*,$' "$g/results.json" || problems+="results.json has no total score"$'\n'
+	# Points for the lesson's rows only; the handout as given earns none.
+	n=$(grep -c '"max_score": 1,' "$g/results.json")
+	tap_cases=$(grep -cE '^(not )?ok .*\(from step 01\)' "$g/step01.matrix.tap")
+	[ "$n" -eq "$tap_cases" ] || problems+="results.json gives points to $n tests, not to the lesson's $tap_cases rows"$'\n'
+	grep -q '^  "score": 0,$' "$g/results.json" || problems+="the handout as given scored points"$'\n'
 	[ -z "$problems" ] || { echo "$problems"; return 1; }
 }
 
@@ -186,9 +192,9 @@ for dir in "$@"; do
 		(cd "$h" && GRADE_FILTER='from step 01|--help|unknown|missing|exit status|whole runtime' \
 			scripts/grade.sh 1) >"$work/grade.out" 2>&1
 		if out=$(check_grade "$h"); then
-			result OK "$dir handout: make grade writes TAP, JUnit and results.json, well-formed"
+			result OK "$dir handout: make grade writes TAP, JUnit and results.json, well-formed; no points as given"
 		else
-			result FAIL "$dir handout: make grade writes TAP, JUnit and results.json, well-formed" "$out$(cat "$work/grade.out")"
+			result FAIL "$dir handout: make grade writes TAP, JUnit and results.json, well-formed; no points as given" "$out$(cat "$work/grade.out")"
 		fi
 		cp "$h/build/grade/step01.matrix.tap" "$work/handout.tap" 2>/dev/null || : >"$work/handout.tap"
 	else

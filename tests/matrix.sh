@@ -40,9 +40,10 @@ done
 mapfile -t rows < <(sed -n 's/^\(not \)\{0,1\}ok [0-9]* \(.*\) (from step \([0-9]*\)).*/\3 \2/p' \
 	"$out/matrix-$tag-step${steps[0]}.tap")
 
-# tap_block LINE FILE: LINE of the TAP file FILE and the comments after it.
-tap_block() {
-	awk -v want="$1" '$0 == want { show = 1; print; next } /^(ok|not ok)/ { show = 0 } show' "$2"
+# failed FILE [LINE]: the failed tests of the TAP file FILE, each with the
+# comments after it (what it printed); only LINE's, when given.
+failed() {
+	awk -v want="${2:-}" '/^(ok|not ok)/ { show = /^not ok/ && (want == "" || $0 == want) } show' "$1"
 }
 
 width=48
@@ -65,8 +66,8 @@ for row in "${rows[@]}"; do
 		ok*) [ $expected = yes ] && mark=yes || mark=- ;;
 		"not ok"*)
 			# A run that left something behind fails in teardown,
-			# whatever the check itself said.
-			if tap_block "$line" "$out/matrix-$tag-step$n.tap" | grep -q "from function \`teardown'"; then
+			# whatever the check itself said (tests/lib/common.bash).
+			if failed "$out/matrix-$tag-step$n.tap" "$line" | grep -q 'the run left something behind on the host'; then
 				mark=LEFT!
 				left=1
 			else
@@ -86,8 +87,7 @@ grep -h '# skip' "$out"/matrix-"$tag"-step*.tap 2>/dev/null | sed 's/.*# skip/sk
 if [ $bad -ne 0 ]; then
 	printf '\nWhat the unexpected cells saw:\n'
 	for n in "${steps[@]}"; do
-		awk -v step="$n" '/^not ok/ { show = 1; print "step " step ": " $0; next }
-			/^(ok|not ok)/ { show = 0 } show' "$out/matrix-$tag-step$n.tap"
+		failed "$out/matrix-$tag-step$n.tap" | sed "s/^not ok/step $n: &/"
 	done
 	exit 1
 fi
