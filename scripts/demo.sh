@@ -15,8 +15,9 @@
 # between scenes.  Without one (CI): no colour, no pause.
 #
 # Exit status: 0 when every scene showed what it should and left nothing
-# on the host (state files, state dirs, cgroups, bx* links, mounts);
-# 1 otherwise; 2 when called wrongly or the kit is not built.
+# on the host (what the tests check, tests/lib/common.bash: mounts and
+# processes in the rootfs, state files, state dirs, cgroups, bx* links,
+# subnet claims); 1 otherwise; 2 when called wrongly or the kit is not built.
 #
 # Inputs, as `make demo` builds them: every step's container, rootfs/
 # (the learner's) and build/test-rootfs (rootfs/ plus /usr/bin/probe).
@@ -60,6 +61,11 @@ for arg in "$@"; do
 	esac
 done
 [ ${#scenes[@]} -gt 0 ] || scenes=(1 2 3 4 5 6 7 8 matrix)
+pause=${DEMO_PAUSE:-4}
+if ! [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]]; then
+	echo "$me: DEMO_PAUSE=\"$pause\" is not a number of seconds (DEMO_PAUSE=2)" >&2
+	exit 2
+fi
 
 # ---- what it needs --------------------------------------------------------
 
@@ -79,11 +85,12 @@ for file in rootfs/etc/boxlab-rootfs build/test-rootfs/usr/bin/probe; do
 		exit 2
 	fi
 done
-pause=${DEMO_PAUSE:-4}
-if ! [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]]; then
-	echo "$me: DEMO_PAUSE=\"$pause\" is not a number of seconds (DEMO_PAUSE=2)" >&2
-	exit 2
-fi
+
+# The tests' check that a run left nothing on the host (host_state,
+# remember_host_state, assert_nothing_left) and wait_for_line.  Its top
+# level only sets variables (TOP, ROOTFS, ...) and defines functions.
+# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/common.bash
+source "$top/tests/lib/common.bash"
 
 # ---- the look: colour and pauses only for a person watching ----------------
 
@@ -167,43 +174,24 @@ has() {
 	done
 }
 
-# The ids of the containers the last command ran, from its narration.
-ids() {
-	grep -oE '(name the container "|boxlab/|state dir /var/lib/boxlab/)[0-9a-f]{8}' "$out" |
-		grep -oE '[0-9a-f]{8}$' | sort -u
+# The host before a scene, and after it: the same as the tests compare
+# (tests/lib/common.bash), for the scene's rootfs ($ROOTFS), in $TEST_TMP.
+# Those functions are written for bats, without pipefail: there, an empty
+# `ls ... | sed` is no failure, and only_dying_links reads diff's output.
+remember_host() {
+	(
+		set +o pipefail
+		remember_host_state
+	)
 }
 
-# Nothing of container ID is left on the host: its state file, state dir,
-# cgroups, the host end of its veth.
-left_of() {
-	local id=$1
-	ls -d /run/boxlab/containers/"$id"* /var/lib/boxlab/"$id" \
-		/sys/fs/cgroup/boxlab/"$id" /sys/fs/cgroup/*/boxlab/"$id" 2>/dev/null || true
-	ip -o link show 2>/dev/null | awk -F': ' -v l="bx$id" 'index($2, l) == 1 { print "link " $2 }'
-}
-
-leftovers() {
-	local id
-	for id in $(ids); do
-		left_of "$id"
-	done
-	# Steps 01-03 mount nothing but /proc, on the host, in the rootfs;
-	# later steps mount in a namespace of their own.
-	awk -v r="$top/rootfs/" 'index($5, r) == 1 { print "mount " $5 }' /proc/self/mountinfo
-}
-
-nothing_left() {
-	local left tries=50
-	left=$(leftovers)
-	# The kernel deletes a veth with the container's network namespace, in
-	# the background, after the runtime has gone: give a host end that is
-	# all that is left up to 5 s to go.
-	while [ $tries -gt 0 ] && [ -n "$left" ] && ! grep -qv '^link bx' <<<"$left"; do
-		sleep 0.1
-		tries=$((tries - 1))
-		left=$(leftovers)
-	done
-	[ -z "$left" ] || { echo "  left on the host:" $left; return 1; }
+# Nothing left on the host, once the veths the kernel deletes in the
+# background are gone; otherwise the difference, indented under the scene.
+host_as_before() {
+	(
+		set +o pipefail
+		assert_nothing_left
+	) 2>&1 | sed 's/^/  /'
 }
 
 # "1 scene", "2 scenes"
@@ -235,7 +223,6 @@ scene_2() {
 	expect "the command is PID 1" has '^I am PID 1$'
 	expect "ps lists only the container's two processes" \
 		test "$(grep -cE '^ +[0-9]+ ' "$out")" = 2
-	expect "nothing left mounted on the host" nothing_left
 }
 
 scene_3() {
@@ -260,7 +247,8 @@ scene_4() {
 	expect "/proc, /sys, /dev and /tmp are mounted inside" \
 		has ' on /proc type proc' ' on /sys type sysfs' ' on /dev type tmpfs' ' on /tmp type tmpfs'
 	expect "pivot_root ran" has 'pivot_root'
-	shown 'grep -c rootfs /proc/self/mountinfo'
+	# The kit's rootfs/ only: not build/test-rootfs, nor an initramfs's rootfs.
+	shown "grep -c ' $top/rootfs[/ ]' /proc/self/mountinfo"
 	expect "no mount of the container on the host" test "$(cat "$out")" = 0
 }
 
@@ -272,10 +260,7 @@ scene_5() {
 	printf '%s# %s%s\n' "$bold" "./step05-user-ns/container run -v rootfs /bin/sh -c 'id; sleep 2' &" "$reset"
 	./step05-user-ns/container run -v rootfs /bin/sh -c 'id; sleep 2' </dev/null >"$tmp/bg" 2>&1 &
 	runtime=$!
-	for _ in $(seq 100); do
-		grep -q '^uid=' "$tmp/bg" && break
-		sleep 0.1
-	done
+	wait_for_line 'uid=.*' "$tmp/bg" "$runtime" || true
 	child=$(pgrep -P "$runtime" | head -n 1) || true
 	paint <"$tmp/bg"
 	cp "$tmp/bg" "$tmp/bg.shown"
@@ -292,7 +277,6 @@ scene_5() {
 }
 
 scene_6() {
-	local veth
 	scene 6 "network namespace: a network of its own" 'veth|/30|eth0|bring up|rtnetlink' \
 		"Look at: without --net, only lo. With --net veth, an eth0 and a /30;" \
 		"the narration shows the veth pair made, and the /30 given back."
@@ -300,9 +284,7 @@ scene_6() {
 	expect "only the loopback interface" test "$(grep -cE '^[0-9]+: ' "$out")" = 1 -a -n "$(grep -E '^1: lo:' "$out")"
 	shown './step06-net-ns/container run -v --net veth rootfs ip -4 addr'
 	expect "eth0 has an address of a /30" has 'inet [0-9.]+/30 .*eth0'
-	veth=$(grep -oE 'make a veth pair: bx[0-9a-f]+' "$out" | grep -oE 'bx[0-9a-f]+$') || true
 	expect "its /30 given back" has "released the container's /30"
-	expect "the host end ${veth:-bx...} gone with the container, nothing else left" nothing_left
 }
 
 scene_7() {
@@ -313,7 +295,6 @@ scene_7() {
 	expect "killed by SIGKILL: exit status 137" test "$rc" = 137
 	expect "the runtime reports the OOM kill" has 'killed by the OOM killer \(memory limit 32M\)'
 	expect "its cgroup removed" has 'removed the cgroup boxlab/'
-	expect "nothing of the container left on the host" nothing_left
 }
 
 scene_8() {
@@ -333,7 +314,6 @@ scene_8() {
 	expect "the upper dir has it" has '^written inside$'
 	shown "rm -rf $kept"
 	kept=""
-	expect "nothing of the container left on the host" nothing_left
 }
 
 scene_matrix() {
@@ -379,7 +359,17 @@ first=1
 for s in "${scenes[@]}"; do
 	((first)) || between_scenes
 	first=0
+	if [ "$s" = matrix ]; then
+		# Each of its checks compares the host before and after itself.
+		scene_matrix
+		continue
+	fi
+	ROOTFS=$top/rootfs
+	[ "$s" != 7 ] || ROOTFS=$top/build/test-rootfs
+	TEST_TMP=$(mktemp -d "$tmp/scene.XXXXXX")
+	remember_host
 	"scene_$s"
+	expect "nothing left on the host" host_as_before
 done
 
 printf '\n%s== the end ==%s\n' "$bold$cyan" "$reset"
