@@ -112,19 +112,21 @@ missing_controllers() {
 
 # The layout is told by the filesystem type of /sys/fs/cgroup (statfs):
 # cgroup2 is v2; a tmpfs holds v1 hierarchies, plus an empty cgroup2 at
-# unified/ in the hybrid layout.
+# unified/ in the hybrid layout.  Kept in cgroup_layout for check_wsl
+# (empty when there is no cgroup filesystem).
+cgroup_layout=""
 check_cgroups() {
-	local type layout controllers missing
+	local type controllers missing
 	type=$(stat -f -c %T /sys/fs/cgroup 2>/dev/null) || type="nothing"
 	case $type in
 	cgroup2fs)
-		layout="v2 (unified)"
+		cgroup_layout="v2 (unified)"
 		controllers=$(</sys/fs/cgroup/cgroup.controllers)
 		;;
 	tmpfs)
-		layout="v1"
+		cgroup_layout="v1"
 		if [[ $(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null) == cgroup2fs ]]; then
-			layout="hybrid (v1 controllers + empty cgroup2)"
+			cgroup_layout="hybrid (v1 controllers + empty cgroup2)"
 		fi
 		controllers=$(v1_controllers)
 		;;
@@ -137,10 +139,10 @@ check_cgroups() {
 	controllers=${controllers% }
 	missing=$(missing_controllers "$controllers")
 	if [[ -z $missing ]]; then
-		ok "cgroups: $layout"
+		ok "cgroups: $cgroup_layout"
 		note "controllers: $controllers"
 	else
-		warn "cgroups: $layout, controllers: ${controllers:-none}; missing: ${missing% } (the limit steps need them)" \
+		warn "cgroups: $cgroup_layout, controllers: ${controllers:-none}; missing: ${missing% } (the limit steps need them)" \
 			"see /proc/cgroups and /proc/cmdline: a cgroup_disable= or a v1 mount may hold them"
 	fi
 }
@@ -290,8 +292,8 @@ check_container() {
 }
 
 # WSL2 runs a real Linux kernel in a light VM: the namespaces work, but
-# its cgroups are the hybrid v1 layout unless told otherwise, and systemd
-# runs only when asked.  WSL 1 has no Linux kernel at all.
+# its cgroups may be v1 or hybrid (check_cgroups measured which), and
+# systemd runs only when asked.  WSL 1 has no Linux kernel at all.
 check_wsl() {
 	local version release init
 	version=$(cat "$(sys /proc/version)" 2>/dev/null) || return 0
@@ -299,8 +301,10 @@ check_wsl() {
 	if [[ $version == *WSL2* || $version == *microsoft-standard* ]]; then
 		warn "running in WSL2 (kernel $release): namespaces and overlay work, but cgroups and systemd differ from a VM" \
 			"a Debian 12 or Ubuntu 24.04 VM is the tested path; to stay in WSL2, see the notes below"
-		note "its cgroups are hybrid (v1), which the kit handles; for the pure v2 of current distributions, put"
-		note "kernelCommandLine = cgroup_no_v1=all under [wsl2] in %UserProfile%\\.wslconfig, then \`wsl --shutdown\`"
+		if [[ $cgroup_layout == v1 || $cgroup_layout == hybrid* ]]; then
+			note "its cgroups are $cgroup_layout, which the kit handles; for the pure v2 of current distributions, put"
+			note "kernelCommandLine = cgroup_no_v1=all under [wsl2] in %UserProfile%\\.wslconfig, then \`wsl --shutdown\`"
+		fi
 		init=$(cat "$(sys /proc/1/comm)" 2>/dev/null) || init=""
 		if [[ $init != systemd ]]; then
 			note "systemd is not PID 1 (${init:-unknown} is): the kit does not need it; to have it as on a VM,"
