@@ -24,7 +24,7 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
+.PHONY: all help deps deps-build deps-test deps-vm deps-bench rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
         lab lab-test grade demo present bench
 .DEFAULT_GOAL := all
 
@@ -36,14 +36,14 @@ help: ## list the targets
 # Linked statically: no dynamic loader to run at every start (a third of a
 # millisecond of a run) and half a megabyte less memory.  Nothing here
 # needs glibc's run-time modules (NSS, iconv), which a static binary lacks.
-$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
+$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) | deps-build
 	$(CC) $(call step_cflags,$*) $(CFLAGS) -static -o $@ $< $(COMMON_SRC)
 
 asan: $(ASAN_BINS) ## build every step with AddressSanitizer and UBSan
 
 # The sanitizer build: the binary is container.bin; container runs it
 # through tests/lib/asan-run, which drops one known false alarm.
-$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
+$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(call step_cflags,$*) -O1 -g $(SANITIZE) -o $@.bin $< $(COMMON_SRC)
 	@printf '#!/bin/sh\nexec "%s/tests/lib/asan-run" "%s/$@.bin" "$$@"\n' "$(CURDIR)" "$(CURDIR)" >$@
@@ -52,8 +52,16 @@ $(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR)
 deps: ## install the Debian packages the kit needs (as root)
 	@scripts/deps.sh build test bench
 
-$(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh
-	@scripts/deps.sh build
+# What a target needs from Debian, made sure of before its first step, so
+# that no target relies on another having run before it: as root,
+# scripts/deps.sh installs what is missing; otherwise it names the
+# packages and the command, and the target stops there.  A file target
+# takes it order-only (after "|"), so it never makes the file out of date;
+# a test target takes it first, before any building.
+deps-build deps-test deps-vm deps-bench: deps-%:
+	@scripts/deps.sh $*
+
+$(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh | deps-build
 	@scripts/mkrootfs.sh $(ROOTFS)
 
 rootfs: $(ROOTFS)/etc/boxlab-rootfs ## build rootfs/ from Debian's busybox-static
@@ -62,7 +70,7 @@ shell: all rootfs ## a shell in the newest step's container
 	$(NEWEST)/container run $(ROOTFS) /bin/sh
 
 # The probe runs inside containers: static, so it needs nothing from ROOTFS.
-$(PROBE): tests/probes/probe.c
+$(PROBE): tests/probes/probe.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
@@ -84,7 +92,7 @@ $(TEST_ROOTFS)-rootless/usr/bin/probe: $(TEST_ROOTFS)/usr/bin/probe
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(wildcard tests/unit/*.h)
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(wildcard tests/unit/*.h) | deps-test
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
 
@@ -97,11 +105,11 @@ unit: $(UNIT_TESTS) ## the cmocka tests of common/
 
 TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
 
-matrix: $(TEST_INPUTS) ## the isolation checks of every step, as a table
+matrix: deps-test $(TEST_INPUTS) ## the isolation checks of every step, as a table
 	@tests/require-root.sh "make matrix"
 	@tests/matrix.sh $(STEPS)
 
-check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
+check: deps-test $(TEST_INPUTS) ## one step's checks: make check STEP=N
 	@test -n "$(STEP)" || { echo "usage: make check STEP=N (1-$(words $(STEPS)))"; exit 2; }
 	@tests/require-root.sh "make check STEP=$(STEP)"
 	@tests/run-step.sh $(STEP)
@@ -109,11 +117,11 @@ check: $(TEST_INPUTS) ## one step's checks: make check STEP=N
 # Rootless: every check of the steps that need no root (05 on), run as nobody.
 ROOTLESS_STEPS := $(filter-out step01-% step02-% step03-% step04-%,$(STEPS))
 
-matrix-rootless: $(TEST_INPUTS) ## the matrix of steps 05 on, run as an unprivileged user
+matrix-rootless: deps-test $(TEST_INPUTS) ## the matrix of steps 05 on, run as an unprivileged user
 	@tests/require-root.sh "make matrix-rootless"
 	@ROOTLESS=1 tests/matrix.sh $(ROOTLESS_STEPS)
 
-cli: $(TEST_INPUTS) ## the command-line and error-message tests of every step
+cli: deps-test $(TEST_INPUTS) ## the command-line and error-message tests of every step
 	@tests/require-root.sh "make cli"
 	@tests/cli.sh $(STEPS)
 
@@ -152,16 +160,16 @@ test-vm: ## the matrix on a pure cgroup-v2 kernel under qemu: make test-vm [VM_S
 lab: ## a student's handout: make lab STEP=N DEST=DIR
 	@scripts/lab.sh "$(STEP)" "$(DEST)"
 
-lab-test: $(TEST_INPUTS) ## prove every step's handout: builds, its new checks fail, restoring passes
+lab-test: deps-test $(TEST_INPUTS) ## prove every step's handout: builds, its new checks fail, restoring passes
 	@if [ ! -x tests/lab.sh ]; then echo "make lab-test: a handout has no lab tests"; else \
 		tests/require-root.sh "make lab-test" && tests/lab.sh $(STEPS); fi
 
-grade: $(TEST_INPUTS) ## grade step N (every step without STEP): TAP, JUnit and Gradescope JSON in build/grade
+grade: deps-test $(TEST_INPUTS) ## grade step N (every step without STEP): TAP, JUnit and Gradescope JSON in build/grade
 	@tests/require-root.sh "make grade"
 	@scripts/grade.sh $(STEP)
 
 # On stage.
-demo: all rootfs $(TEST_ROOTFS)/usr/bin/probe ## a narrated tour of every step, paced for a projector
+demo: deps-test all rootfs $(TEST_ROOTFS)/usr/bin/probe ## a narrated tour of every step, paced for a projector
 	@tests/require-root.sh "make demo"
 	@scripts/demo.sh
 
@@ -171,7 +179,7 @@ present: ## step N's diff one hunk at a time, a key for the next: make present S
 
 # Static, like the probe: each run's peak RSS includes the timer's own
 # forked copy, which a dynamically linked timer makes larger.
-build/bench/timer: scripts/bench/timer.c
+build/bench/timer: scripts/bench/timer.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 

@@ -3,12 +3,16 @@
 #
 # Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm" or "bench"
 #
-# Prints nothing when everything is already installed. Otherwise:
+# Every make target runs it first for the groups it needs, so that no
+# target relies on another having run before it.  It prints nothing when
+# everything is already installed.  Otherwise:
 #   - as root on Debian or Ubuntu, installs what is missing with apt-get,
 #     without prompts (it also runs in CI, with no terminal and no stdin);
-#   - as another user, prints the apt-get command to run and fails;
-#   - on other distributions, names the Debian packages so you can find
-#     their equivalents, and fails.
+#   - as another user, prints one line naming the missing packages and
+#     the command that installs them, and fails;
+#   - on other distributions, where it cannot tell what is installed,
+#     names the Debian packages once, so you can find their equivalents,
+#     and lets the target go on.
 set -euo pipefail
 
 readonly me="boxlab deps"
@@ -135,18 +139,15 @@ main() {
 	done
 
 	if ! is_debian_like; then
-		echo "$me: this is not a Debian-like system (no dpkg-query or apt-get)." >&2
-		echo "$me: install your distribution's equivalents of these Debian packages:" >&2
-		echo "    ${all[*]}" >&2
-		exit 1
+		echo "$me: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's ${all[*]}" >&2
+		exit 0
 	fi
 
 	((${#missing[@]} > 0)) || exit 0
 
 	if ((EUID != 0)); then
-		echo "$me: missing packages: ${missing[*]}" >&2
-		echo "$me: install them with:" >&2
-		echo "    sudo apt-get install ${missing[*]}" >&2
+		because=$(printf '%s and ' "${reasons[@]}")
+		echo "$me: missing ${missing[*]} (${because% and }): install them with \`sudo apt-get install ${missing[*]}\`" >&2
 		exit 1
 	fi
 

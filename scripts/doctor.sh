@@ -243,11 +243,14 @@ mount_of() {
 	} END { if (found != "") print found }' "$(sys /proc/self/mountinfo)" 2>/dev/null
 }
 
-# Does this process hold capability number BIT (CapEff of /proc/self/status)?
-has_capability() {
-	local eff
-	eff=$(awk '$1 == "CapEff:" { print $2 }' "$(sys /proc/self/status)" 2>/dev/null)
-	[[ -n $eff ]] && (((16#$eff >> $1) & 1))
+# Can root here hold capability number BIT?  The bounding set says, for
+# root and for a user alike (CapBnd of /proc/self/status): `docker run`
+# takes capabilities out of it, and no process in the container gets back
+# what it lacks.
+can_have_capability() {
+	local bounding
+	bounding=$(awk '$1 == "CapBnd:" { print $2 }' "$(sys /proc/self/status)" 2>/dev/null)
+	[[ -n $bounding ]] && (((16#$bounding >> $1) & 1))
 }
 
 # What a container lets the steps do, as notes under its WARN line: the
@@ -255,7 +258,7 @@ has_capability() {
 container_limits() {
 	local missing=0 seccomp cgroup root
 	# CAP_SYS_ADMIN is capability 21 (capability.h).
-	if ! has_capability 21; then
+	if ! can_have_capability 21; then
 		note "no CAP_SYS_ADMIN (not --privileged): steps 02-08 fail at their first clone() or mount with EPERM"
 		missing=1
 	fi

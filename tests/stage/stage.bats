@@ -156,12 +156,13 @@ diff_hunks() {
 # tell where we run.
 
 # fake_root NAME [VERSION]: a stand-in / of an ordinary machine, in
-# $TEST_TMP/NAME: every capability, no seccomp filter, ext4 root, systemd
+# $TEST_TMP/NAME: every capability in the bounding set (a user's effective
+# set is empty: root's is what counts), no seccomp filter, ext4 root, systemd
 # as PID 1, and VERSION as its /proc/version (a Debian kernel's if not given).
 fake_root() {
 	local d=$TEST_TMP/$1
 	mkdir -p "$d/proc/self" "$d/proc/1" "$d/run"
-	printf 'CapEff:\t000001ffffffffff\nSeccomp:\t0\n' >"$d/proc/self/status"
+	printf 'CapEff:\t0000000000000000\nCapBnd:\t000001ffffffffff\nSeccomp:\t0\n' >"$d/proc/self/status"
 	echo "${2:-Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)}" >"$d/proc/version"
 	: >"$d/proc/1/environ"
 	echo '0::/init.scope' >"$d/proc/1/cgroup"
@@ -194,7 +195,7 @@ doctor_in() {
 	touch "$root/.dockerenv"
 	# Docker's default capabilities (no CAP_SYS_ADMIN), its seccomp
 	# profile, an overlay root and a read-only cgroup2.
-	printf 'CapEff:\t00000000a80425fb\nSeccomp:\t2\n' >"$root/proc/self/status"
+	printf 'CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nSeccomp:\t2\n' >"$root/proc/self/status"
 	printf '%s\n' '500 400 0:50 / / rw,relatime - overlay overlay rw,lowerdir=/x' \
 		'510 500 0:60 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup rw' \
 		>"$root/proc/self/mountinfo"
@@ -278,4 +279,53 @@ doctor_in() {
 	assert_line "  WARN  kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor (Ubuntu 23.10+) denies user namespaces to unprivileged programs"
 	assert_line "        fix: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
 	refute_output --partial "No such file"
+}
+
+# --- scripts/deps.sh ---------------------------------------------------------
+
+# fake_dpkg DIR MISSING...: in DIR, a dpkg-query that says every package
+# is installed but the MISSING ones, and an apt-get that must not run.
+fake_dpkg() {
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	# dpkg-query -W -f=FORMAT PACKAGE: the package comes last.
+	printf '#!/bin/sh\nfor p; do :; done\ncase " %s " in *" $p "*) echo not-installed ;; *) echo installed ;; esac\n' \
+		"$*" >"$dir/dpkg-query"
+	printf '#!/bin/sh\necho "apt-get ran: $*" >&2\nexit 1\n' >"$dir/apt-get"
+	chmod 755 "$TEST_TMP" "$dir" "$dir/dpkg-query" "$dir/apt-get"
+}
+
+@test "deps as a user: one line names what is missing and how to install it" {
+	[ "$(id -u)" -eq 0 ] || skip "already not root"
+	fake_dpkg "$TEST_TMP/bin" bats-support bats-file
+	PATH=$TEST_TMP/bin:$PATH run "${AS_NOBODY[@]}" scripts/deps.sh build test
+	assert_failure 1
+	assert_output 'boxlab deps: missing bats-support bats-file (to run the tests): install them with `sudo apt-get install bats-support bats-file`'
+}
+
+@test "deps with everything installed says nothing" {
+	fake_dpkg "$TEST_TMP/bin"
+	PATH=$TEST_TMP/bin:$PATH run scripts/deps.sh build test vm bench
+	assert_success
+	assert_output ""
+}
+
+@test "deps where there is no dpkg: names the packages once, and lets the target go on" {
+	mkdir -p "$TEST_TMP/empty"
+	PATH=$TEST_TMP/empty run /bin/bash scripts/deps.sh build
+	assert_success
+	assert_output "boxlab deps: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's busybox-static libc6-dev"
+}
+
+@test "make check as a user, a test package missing: that line first, nothing built" {
+	[ "$(id -u)" -eq 0 ] || skip "already not root"
+	fake_dpkg "$TEST_TMP/bin" bats-assert
+	cp -a "$TOP/Makefile" "$TOP/scripts" "$TEST_TMP/"
+	PATH=$TEST_TMP/bin:$PATH run "${AS_NOBODY[@]}" make --no-print-directory -C "$TEST_TMP" check STEP=1
+	assert_failure 2
+	assert_line --index 0 'boxlab deps: missing bats-assert (to run the tests): install them with `sudo apt-get install bats-assert`'
+	assert_line --index 1 --regexp '^make: \*\*\* \[Makefile:[0-9]+: deps-test\] Error 1$'
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$TEST_TMP/build" ]
 }
