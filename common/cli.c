@@ -318,6 +318,30 @@ static void check_layers(const struct config *c)
 	}
 }
 
+/*
+ * Step 08 keeps each container's state dir under BOXLAB_STATE_DIR, when it
+ * is set, making the dirs on the way: refuse, before anything is made, a
+ * path that something other than a directory stands in the way of.
+ */
+static void check_state_dir(const struct config *c)
+{
+	const char *dir = getenv("BOXLAB_STATE_DIR");
+	char path[PATH_MAX], *slash;
+	struct stat st;
+	int r;
+
+	if (c->step < 8 || !dir || !*dir)
+		return;
+	snprintf(path, sizeof(path), "%s", dir);
+	/* The nearest part of the path that exists must be a directory. */
+	while ((r = stat(path, &st)) < 0 && (errno == ENOENT || errno == ENOTDIR) &&
+	       (slash = strrchr(path, '/')) && slash != path)
+		*slash = '\0';
+	if (r == 0 && !S_ISDIR(st.st_mode))
+		die("BOXLAB_STATE_DIR \"%s\" cannot hold state dirs: %s is not a directory; point it at a directory, or unset it",
+		    dir, path);
+}
+
 void parse_command_line(struct config *c, int step, const char *prog,
 			int argc, char **argv)
 {
@@ -354,6 +378,7 @@ void parse_command_line(struct config *c, int step, const char *prog,
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
 	check_layers(c);
+	check_state_dir(c);
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
 		die("cannot pick a container id: getrandom failed");

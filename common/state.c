@@ -125,7 +125,8 @@ static int remove_at(int parent, const char *name)
 	DIR *d;
 	int fd, status = 0;
 
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+	/* ENOTDIR: a part of the path is not a directory, so it was never made. */
+	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT || errno == ENOTDIR)
 		return 0;
 	if (errno != EISDIR)
 		return -1;

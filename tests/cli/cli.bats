@@ -357,6 +357,21 @@ refused_before() {
 	assert_equal "$(cat "$TEST_TMP/left")" ""
 }
 
+@test "a state dir that cannot be a directory is refused before anything is made" {
+	[ "$STEP" -ge 8 ] || skip "the state dir arrives in step 08"
+	touch "$TEST_TMP/file"
+	BOXLAB_STATE_DIR=$TEST_TMP/file run "$BIN" run "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: BOXLAB_STATE_DIR \"$TEST_TMP/file\" cannot hold state dirs: $TEST_TMP/file is not a directory; point it at a directory, or unset it"
+	BOXLAB_STATE_DIR=$TEST_TMP/file/state/x run "$BIN" run "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: BOXLAB_STATE_DIR \"$TEST_TMP/file/state/x\" cannot hold state dirs: $TEST_TMP/file is not a directory; point it at a directory, or unset it"
+	# teardown: no state file, cgroup or dir is left, so the next run sweeps nothing
+	run "$BIN" run "$ROOTFS" true
+	assert_success
+	assert_output ""
+}
+
 # Every feature at once: limits, a veth, the overlay.
 ALL_FEATURES=(--memory 64M --cpus 1 --pids-limit 64 --net veth)
 
