@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
-# Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm" or "bench"
+# Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm", "bench",
+#                                      "cross" or "vm-arm64"
 #
 # Every make target runs it first for the groups it needs, so that no
 # target relies on another having run before it.  It prints nothing when
@@ -61,8 +62,26 @@ bench_packages=(
 )
 readonly bench_why="to time other runtimes beside the steps"
 
+# cross: the steps, the probe and the bench's timer built for 64-bit ARM
+# (make arm64), static as on the host.
+cross_packages=(
+	gcc-aarch64-linux-gnu # aarch64-linux-gnu-gcc, Debian's cross compiler
+	libc6-dev-arm64-cross # the arm64 libc.a the static binaries link
+)
+readonly cross_why="to build the steps for arm64"
+
+# vm-arm64: tests/vm/run.sh with VM_ARCH=arm64 boots Debian's arm64 kernel
+# on an emulated ARM machine, its programs unpacked from Debian's archive.
+vm_arm64_packages=(
+	qemu-system-arm # qemu-system-aarch64, the emulated machine
+	debootstrap     # unpacks Debian's arm64 packages for the guest's root
+	e2fsprogs       # mkfs.ext4 -d: the test rootfs as the guest's disk
+	busybox-static  # cpio for the initramfs; lists the arm64 busybox's applets
+)
+readonly vm_arm64_why="to run the checks in an arm64 virtual machine"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build, test, vm or bench)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross or vm-arm64)" >&2
 	exit 2
 }
 
@@ -127,6 +146,8 @@ main() {
 		test) packages=("${test_packages[@]}") because=$test_why ;;
 		vm) packages=("${vm_packages[@]}") because=$vm_why ;;
 		bench) packages=("${bench_packages[@]}") because=$bench_why ;;
+		cross) packages=("${cross_packages[@]}") because=$cross_why ;;
+		vm-arm64) packages=("${vm_arm64_packages[@]}") because=$vm_arm64_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")
