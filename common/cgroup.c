@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -215,6 +216,66 @@ int cgroup_create(struct cgroup *cg, enum cgroup_layout layout, const char *root
 	}
 	errno = ENOENT;
 	return -1;
+}
+
+/* Does LIST, a hierarchy's controllers ("cpu,cpuacct"), hold one we use? */
+static int uses_controller(const char *list)
+{
+	char copy[128], *name, *save;
+	size_t i;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save))
+		for (i = 0; i < COUNT(v1_controllers); i++)
+			if (strcmp(name, v1_controllers[i]) == 0)
+				return 1;
+	return 0;
+}
+
+#define READ_ONLY_MOUNT (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* One hierarchy at target/LIST, and a link for each of its controllers. */
+static int mount_hierarchy(const char *target, const char *list)
+{
+	char path[512], link[512], copy[128], *name, *save;
+
+	if (join(path, sizeof(path), "%s/%s", target, list) < 0 || mkdir(path, 0755) < 0 ||
+	    mount("cgroup", path, "cgroup", READ_ONLY_MOUNT, list) < 0)
+		return -1;
+	if (!strchr(list, ','))
+		return 0;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save))
+		if (join(link, sizeof(link), "%s/%s", target, name) < 0 || symlink(list, link) < 0)
+			return -1;
+	return 0;
+}
+
+int cgroup_mount_v1(const char *target, const char *proc_cgroup)
+{
+	char line[512], *list, *end;
+	int status = 0;
+	FILE *f;
+
+	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
+		return -1;
+	f = fopen(proc_cgroup, "re");
+	if (!f)
+		return -1;
+	/* "ID:CONTROLLERS:PATH"; cgroup2's line has no controllers. */
+	while (status == 0 && fgets(line, sizeof(line), f)) {
+		list = strchr(line, ':');
+		end = list ? strchr(list + 1, ':') : NULL;
+		if (!end)
+			continue;
+		*end = '\0';
+		if (uses_controller(list + 1))
+			status = mount_hierarchy(target, list + 1);
+	}
+	fclose(f);
+	if (status == 0)
+		status = mount(NULL, target, NULL, MS_REMOUNT | READ_ONLY_MOUNT, "mode=0755,size=64k");
+	return status;
 }
 
 static const struct v1_file *v1_file(const char *v2)

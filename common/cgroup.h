@@ -81,6 +81,16 @@ int cgroup_enter(const struct cgroup *cg);
  */
 long long cgroup_read(const struct cgroup *cg, const char *file, const char *key);
 
+/*
+ * v1, from inside the container's cgroup namespace: a read-only tmpfs at
+ * target with each hierarchy that holds a controller we use mounted in
+ * it, read-only, as a host has them (memory/, cpu,cpuacct/ with a link
+ * cpu -> cpu,cpuacct, ...).  The hierarchies are the ones proc_cgroup
+ * ("/proc/self/cgroup") lists: a user namespace may mount an existing
+ * hierarchy, with exactly its controllers, but never make a new one.
+ */
+int cgroup_mount_v1(const char *target, const char *proc_cgroup);
+
 /* Where FILE of the group is for real, for messages. */
 const char *cgroup_path(const struct cgroup *cg, const char *file);
 

@@ -207,51 +207,59 @@ Read: common/subnet.h."
 Read: veth(4)."
 		;;
 	7.1)
+		TEXT="Write mount_cgroup(c): when the container has a cgroup, mount a cgroup filesystem read-only at ROOTFS/sys/fs/cgroup (CGROUP_ROOT; in_rootfs() builds the path): on cgroup v2 a cgroup2, on v1 each hierarchy, which cgroup_mount_v1() mounts for you.  Why: programs read their limits there (the JVM, Go's runtime, nproc), and mounted from inside the new cgroup namespace, the filesystem's root is the container's own group: it reads its --memory in memory.max and sees none of the host's groups.  Read-only, because the limits are the runtime's to set.
+Read: cgroup_namespaces(7), mount(2), the kernel's cgroup-v2.rst, common/cgroup.h."
+		;;
+	7.2)
 		TEXT="Write enter_new_cgroup_namespace(): unshare a new cgroup namespace, so that the cgroup the parent put us in becomes our root, and /proc/self/cgroup reads \"/\" instead of the host's path.
 Read: cgroup_namespaces(7), unshare(2)."
 		;;
-	7.2)
-		TEXT="On cgroup v1, when the parent made a cgroup, move into it yourself, first thing in the child (cgroup_enter()).  Why: a process that moves itself takes no global lock, while moving another process takes one whose first writer waits out an RCU grace period.  (On v2 the child is born in its cgroup: see part 5.)
+	7.3)
+		TEXT="On cgroup v1, when the parent made a cgroup, move into it yourself, first thing in the child (cgroup_enter()).  Why: a process that moves itself takes no global lock, while moving another process takes one whose first writer waits out an RCU grace period.  (On v2 the child is born in its cgroup: see part 7.)
 Read: cgroups(7) (the tasks file of v1), common/cgroup.h."
 		;;
-	7.3)
+	7.4)
 		TEXT="Enter the new cgroup namespace here, first thing in the child: by now the parent has put us in our cgroup.
 Read: cgroup_namespaces(7)."
 		;;
-	7.4)
+	7.5)
+		TEXT="Mount the container's own /sys/fs/cgroup here: after /sys, which it sits in, and inside the new cgroup namespace, so that the cgroup filesystem's root is our group.
+Read: cgroup_namespaces(7)."
+		;;
+	7.6)
 		TEXT="Write make_cgroup(c): make the container's cgroup, CGROUP_PARENT/ID under CGROUP_ROOT, in the layout cgroup_layout() detects (v1 or v2), noting it in the runtime's state file first (state_note()); then write the limits asked for: memory.max (and no swap), cpu.max (c->cpu_quota of every CPU_PERIOD) and pids.max.  Rootless, only a subtree delegated to you (cgroup_delegated()) is yours to write: without one, warn that there are no limits, and go on.
 Read: cgroups(7), the kernel's Documentation/admin-guide/cgroup-v2.rst, common/cgroup.h."
 		;;
-	7.5)
-		TEXT="Start the child inside its cgroup: on cgroup v2, clone it straight into the group (clone_into_cgroup(), tolerating a failure); when that failed, clone as before and move the child in with cgroup_add() (on v1 the child moves itself in: part 2).  Why: every process the command forks is then born in the group.  The stand-in clones as step 06 did.
+	7.7)
+		TEXT="Start the child inside its cgroup: on cgroup v2, clone it straight into the group (clone_into_cgroup(), tolerating a failure); when that failed, clone as before and move the child in with cgroup_add() (on v1 the child moves itself in: part 3).  Why: every process the command forks is then born in the group.  The stand-in clones as step 06 did.
 Read: clone(2) (CLONE_INTO_CGROUP), cgroups(7)."
 		STANDIN=$'\tpid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container\'s first process");\n\treturn pid;'
 		;;
-	7.6)
+	7.8)
 		TEXT="Note the claimed /30 in the runtime's state file, so that the next run can give it back if this runtime is killed.
 Read: common/state.h."
 		;;
-	7.7)
+	7.9)
 		TEXT="Write report_end(c, status): when the container had a cgroup, say how it ended.  A status of 128 + SIGKILL with an oom_kill count in memory.events means the OOM killer: warn \"the container was killed by the OOM killer (memory limit LIMIT)\"; another signal, say which.  Under -v, narrate the memory peak and the CPU time the group used.  Why: the exit status cannot tell an OOM kill from any other SIGKILL; the cgroup can.
 Read: cgroups(7), the kernel's cgroup-v2.rst (memory.events, memory.peak, cpu.stat), common/cgroup.h."
 		;;
-	7.8)
+	7.10)
 		TEXT="Remove the container's cgroup (a failure is tolerated: the next run will try again), and narrate it.
 Read: cgroups(7), rmdir(2)."
 		;;
-	7.9)
+	7.11)
 		TEXT="Last, when nothing is left behind (no cgroup), release the runtime's state file with state_unlock(); when something is, keep it for the next run to clean up.
 Read: common/state.h."
 		;;
-	7.10)
+	7.12)
 		TEXT="Before anything else: remove what killed runtimes left behind (sweep_leftovers(), tolerated), then take this container's state file (state_lock()), where the runtime notes what it makes.  Why: a runtime killed with SIGKILL cannot clean up after itself; its state file tells the next run what to remove.
 Read: common/state.h, flock(2)."
 		;;
-	7.11)
+	7.13)
 		TEXT="Make the container's cgroup here, before clone: the child must start in it.
 Read: cgroups(7)."
 		;;
-	7.12)
+	7.14)
 		TEXT="Say how the container ended, from its cgroup, before clean_up() removes the group.
 Read: cgroups(7)."
 		;;

@@ -142,6 +142,28 @@ static void mount_sys(const struct config *c)
 	      "mount /sys read-only");
 }
 
+/*
+ * Programs size themselves by their limits in /sys/fs/cgroup: the JVM,
+ * Go's runtime, nproc.  Mounted from inside the cgroup namespace, a cgroup
+ * filesystem's root is the namespace's, our own group: the container
+ * reads its limits and sees none of the host's groups.  Read-only: the
+ * limits are the runtime's to set.  On v1, a tmpfs holds one mount per
+ * hierarchy, as on a host.
+ */
+static void mount_cgroup(const struct config *c)
+{
+	const char *target = in_rootfs(c, CGROUP_ROOT);
+
+	if (!c->cg.made)
+		return;
+	if (c->cg.layout == CGROUP_V2)
+		KCALL(mount("cgroup2", target, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		      "mount our cgroup, as the root of a cgroup2, read-only at %s", CGROUP_ROOT);
+	else
+		KCALL(cgroup_mount_v1(target, in_rootfs(c, "/proc/self/cgroup")),
+		      "mount our cgroup's v1 hierarchies read-only under %s", CGROUP_ROOT);
+}
+
 /* Device nodes the container may have: none of them reaches hardware. */
 static const char *const devices[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
@@ -333,6 +355,7 @@ static int container_main(void *arg)
 	/* end of lesson 08 */
 	mount_proc(c);
 	mount_sys(c);
+	mount_cgroup(c);
 	mount_dev(c);
 	mount_tmp(c);
 	protect_proc(c);

@@ -402,6 +402,16 @@ check_cgroup_namespace() {
 	[ -n "$id" ] && [ -n "$inside" ] && ! tr ' ' '\n' <<<"$inside" | grep -v '^$' | grep -qv ':/$'
 }
 
+# The limit is 48M, in bytes; any refusal of the write will do (the files
+# are host root's, and the mount is read-only); "groups 0": the tree's
+# root is the container's own group, with none of the host's below it.
+check_own_cgroup_fs() {
+	local seen
+	seen=$(container --memory 48M -- probe cgroup-limit)
+	echo "inside, /sys/fs/cgroup under --memory 48M: ${seen:-nothing}"
+	[[ $seen =~ ^limit\ 50331648\ write\ E[A-Z]+\ groups\ 0$ ]]
+}
+
 check_cgroup_removed() {
 	local id left
 	start_container -- probe cgroup || return 1
@@ -531,6 +541,11 @@ skip_cgroup_if_rootless() {
 @test "/proc/self/cgroup shows its cgroup as / (from step 07)" {
 	skip_cgroup_if_rootless
 	holds_from 7 check_cgroup_namespace
+}
+
+@test "/sys/fs/cgroup shows its limit, read-only (from step 07)" {
+	skip_cgroup_if_rootless
+	holds_from 7 check_own_cgroup_fs
 }
 
 @test "its cgroup is gone when it ends (from step 07)" {

@@ -533,6 +533,52 @@ static int cmd_cgroup(void)
 	return 0;
 }
 
+/*
+ * The memory limit the container reads in its own /sys/fs/cgroup (v2's
+ * memory.max, or v1's memory/memory.limit_in_bytes), whether writing
+ * the same value back is refused (the errno name, or "written"), and how
+ * many groups the tree shows below its root:
+ * "limit BYTES write ERRNO groups N", or "limit none".
+ */
+static int cmd_cgroup_limit(void)
+{
+	static const char *const trees[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/memory" };
+	static const char *const files[] = { "memory.max", "memory.limit_in_bytes" };
+	char path[256], value[64];
+	const char *written = "written";
+	struct dirent *e;
+	int fd, groups = 0;
+	ssize_t n = -1;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < 2 && n <= 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", trees[i], files[i]);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, value, sizeof(value) - 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (n <= 0) {
+		puts("limit none");
+		return 0;
+	}
+	value[n] = '\0';
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, value, (size_t)n) != n)
+		written = strerrorname_np(errno);
+	if (fd >= 0)
+		close(fd);
+	d = opendir(trees[i - 1]);
+	while (d && (e = readdir(d)))
+		groups += e->d_type == DT_DIR && e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	value[strcspn(value, "\n")] = '\0';
+	printf("limit %s write %s groups %d\n", value, written, groups);
+	return 0;
+}
+
 static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
@@ -541,7 +587,7 @@ static int usage(void)
 	      "       | hostname | sethostname NAME | ifaces | loopback\n"
 	      "       | connect ADDR PORT | listen ADDR PORT | hold ADDR PORT PID\n"
 	      "       | serve PORT | connect-gateway PORT | alloc MIB | burn SECONDS\n"
-	      "       | forks N | cgroup\n",
+	      "       | forks N | cgroup | cgroup-limit\n",
 	      stderr);
 	return 2;
 }
@@ -600,5 +646,7 @@ int main(int argc, char **argv)
 		return cmd_forks(argv[2]);
 	if (strcmp(cmd, "cgroup") == 0 && argc == 2)
 		return cmd_cgroup();
+	if (strcmp(cmd, "cgroup-limit") == 0 && argc == 2)
+		return cmd_cgroup_limit();
 	return usage();
 }
