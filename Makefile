@@ -25,7 +25,7 @@ step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
 .PHONY: all help deps deps-build deps-test deps-vm deps-bench rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
-        lab lab-test grade demo present bench arm64 test-arm64 deps-cross
+        lab lab-test grade demo present bench arm64 test-arm64 deps-cross test-fresh
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -186,6 +186,13 @@ test-arm64: ## the newest step's matrix column on an emulated arm64 machine (cgr
 	@scripts/deps.sh cross vm-arm64
 	@$(MAKE) --no-print-directory arm64
 	@VM_ARCH=arm64 tests/vm/run.sh $(NEWEST)
+
+# The kit the first time on a learner's fresh Debian 12, under qemu: the
+# committed HEAD cloned, then make shell, doctor, check STEP=1, demo, and
+# a lab handout's check.  FRESH_STAGES and FRESH_DEMO_STEPS pick a subset.
+test-fresh: ## the kit the first time on a fresh Debian 12 under qemu: make test-fresh [FRESH_STAGES="shell doctor"]
+	@tests/require-root.sh "make test-fresh"
+	@tests/fresh/run.sh
 
 # Lab mode: a student's handout of one step, and its grading.
 lab: ## a student's handout: make lab STEP=N DEST=DIR

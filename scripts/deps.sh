@@ -2,7 +2,7 @@
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
 # Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm", "bench",
-#                                      "cross" or "vm-arm64"
+#                                      "cross", "vm-arm64" or "fresh"
 #
 # Every make target runs it first for the groups it needs, so that no
 # target relies on another having run before it.  It prints nothing when
@@ -80,8 +80,18 @@ vm_arm64_packages=(
 )
 readonly vm_arm64_why="to run the checks in an arm64 virtual machine"
 
+# fresh: tests/fresh/run.sh boots a learner's fresh Debian 12 under qemu
+# and runs the kit there the first time.
+fresh_packages=(
+	debootstrap     # makes the learner's Debian from Debian's archive
+	qemu-system-x86 # qemu-system-x86_64, the emulated machine
+	e2fsprogs       # mkfs.ext4 -d and resize2fs: the Debian tree as its disk
+	busybox-static  # the guest's initramfs: insmod, mount, ip, switch_root
+)
+readonly fresh_why="to try the kit on a fresh machine"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross or vm-arm64)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross, vm-arm64 or fresh)" >&2
 	exit 2
 }
 
@@ -148,6 +158,7 @@ main() {
 		bench) packages=("${bench_packages[@]}") because=$bench_why ;;
 		cross) packages=("${cross_packages[@]}") because=$cross_why ;;
 		vm-arm64) packages=("${vm_arm64_packages[@]}") because=$vm_arm64_why ;;
+		fresh) packages=("${fresh_packages[@]}") because=$fresh_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")
