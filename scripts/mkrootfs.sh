@@ -2,6 +2,8 @@
 # mkrootfs.sh - build the minimal root filesystem the boxlab steps run in.
 #
 # Usage: scripts/mkrootfs.sh DEST
+#        BUSYBOX=FILE scripts/mkrootfs.sh DEST    (another static busybox,
+#                                                 e.g. another architecture's)
 #
 # DEST gets the host's /bin/busybox (from Debian's busybox-static: nothing
 # is downloaded), one symlink per busybox applet, the usual top-level
@@ -13,7 +15,7 @@
 set -euo pipefail
 
 readonly me="boxlab rootfs"
-readonly busybox=/bin/busybox
+readonly busybox=${BUSYBOX:-/bin/busybox}
 # Tests look for this file to prove they run inside the rootfs; we look for
 # it before replacing a directory, to never delete something else.
 readonly marker=etc/boxlab-rootfs
@@ -101,6 +103,26 @@ make_dirs() {
 	chmod 0700 "$root/root"
 }
 
+# "BusyBox v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)", read from the binary:
+# it says which build it is without running it.
+banner_of() {
+	grep -ao -m 1 'BusyBox v[^)]*)' "$1" | head -n 1
+}
+
+# The applets, each with its usual path.  A busybox of another
+# architecture cannot run here; the host's lists the same applets when it
+# is the same Debian build (its banner names the version and the Debian
+# revision): one source package has one configuration on every
+# architecture.
+applet_list() {
+	"$busybox" --list-full 2>/dev/null && return
+	[[ -n $(banner_of "$busybox") && $(banner_of "$busybox") == "$(banner_of /bin/busybox)" ]] ||
+		die "$busybox cannot run on this machine (another architecture?), and /bin/busybox" \
+			"($(banner_of /bin/busybox)) is not the same build ($(banner_of "$busybox")) to list" \
+			"its applets: install the busybox-static of the same Debian release"
+	/bin/busybox --list-full
+}
+
 # `busybox --list-full` prints each applet's usual path (bin/sh,
 # usr/bin/awk, sbin/ip). Each becomes a symlink to /bin/busybox: an absolute
 # target, resolved inside the container once it is the root. busybox picks
@@ -108,7 +130,7 @@ make_dirs() {
 # directory, is an initrd's entry point, not a command: it is left out.
 link_applets() {
 	local root=$1 list applet
-	list=$("$busybox" --list-full)
+	list=$(applet_list)
 	while read -r applet; do
 		[[ $applet == */* && $applet != bin/busybox ]] || continue
 		[[ -d $root/${applet%/*} ]] || mkdir -p -- "$root/${applet%/*}"
@@ -134,7 +156,7 @@ write_etc() {
 # "BusyBox v1.35.0 (Debian 1:1.35.0-4) multi-call binary." -> 1.35.0
 busybox_version() {
 	local banner
-	banner=$("$busybox" 2>&1) || true
+	banner=$("$busybox" 2>&1) || banner=$(banner_of "$busybox")
 	if [[ $banner =~ BusyBox\ v([^ ]+) ]]; then
 		echo "${BASH_REMATCH[1]}"
 	else

@@ -15,6 +15,13 @@
 #   boxlab.repo=DIR              the repository, same path as on the host
 #   boxlab.steps=STEP,STEP...    the steps to check as root
 #   boxlab.rootless=STEP,...     the steps to check rootless too (or none)
+#   boxlab.root=DIR              the guest's root: DIR of the host's files
+#                                (a tree of another architecture's
+#                                packages), with the repository overlaid
+#                                at its own path; the host's / by default
+#   boxlab.cross=DIR             binaries built for the guest, in DIR of the
+#                                repository (DIR/STEP/container, DIR/probe),
+#                                over the ones the checks run
 set -eu
 
 newroot=/newroot
@@ -49,29 +56,57 @@ load_modules() {
 	done </modules/order
 }
 
-# The host's / read-only, a tmpfs on top for every write the tests make.
-# cache=loose: the host's files do not change under a run, so the guest
-# keeps what it has read instead of asking the host again for each exec.
+# overlay_on LOWER DIR NAME: LOWER at DIR, writable: a tmpfs upper dir
+# takes what the tests write.
+overlay_on() {
+	mkdir -p "/rw/$3/upper" "/rw/$3/work"
+	mount -t overlay -o "lowerdir=$1,upperdir=/rw/$3/upper,workdir=/rw/$3/work" "$3" "$2"
+}
+
+# The host's / read-only (or the tree in it that boxlab.root names, with
+# the repository at its path), a tmpfs on top for every write the tests
+# make.  cache=loose: the host's files do not change under a run, so the
+# guest keeps what it has read instead of asking the host again for each
+# exec.
 mount_root() {
+	local root=$1 repo=$2
 	mkdir -p /host /rw "$newroot"
 	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host /host ||
 		die "cannot mount the host's / (9p share \"host\")"
 	mount -t tmpfs -o mode=755 rw /rw
-	mkdir -p /rw/upper /rw/work
-	mount -t overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work root "$newroot" ||
-		die "cannot put an overlay on the host's /"
+	overlay_on "/host${root%/}" "$newroot" root || die "cannot put an overlay on the host's ${root:-/}"
+	[ "${root:-/}" = / ] && return
+	mkdir -p "$newroot$repo"
+	overlay_on "/host$repo" "$newroot$repo" repo || die "cannot put an overlay on the host's $repo"
 }
 
 # The test rootfs on virtio disks: an id-mapped mount of it works on ext4
 # (not on an overlay of 9p, where mount_setattr says EINVAL).
 mount_test_rootfs() {
 	local repo=$1
+	mkdir -p "$newroot$repo/build/test-rootfs"
 	mount -t ext4 /dev/vda "$newroot$repo/build/test-rootfs" ||
 		die "cannot mount the test rootfs (ext4 on /dev/vda)"
 	if [ -b /dev/vdb ]; then
 		mount -t ext4 /dev/vdb "$newroot$repo/build/test-rootfs-rootless" ||
 			die "cannot mount the rootless test rootfs (ext4 on /dev/vdb)"
 	fi
+}
+
+# bind_cross REPO DIR: the binaries built for the guest in DIR over the
+# host's, where the checks run them (an empty file stands in for one the
+# host has not built).
+bind_cross() {
+	local r=$newroot$1 dir=$1/$2 bin target
+	for bin in "$newroot$dir"/step*/container "$newroot$dir/probe"; do
+		[ -f "$bin" ] || continue
+		case $bin in
+		*/probe) target=$r/build/probe ;;
+		*) target=$r/${bin#"$newroot$dir"/} ;;
+		esac
+		[ -e "$target" ] || touch "$target"
+		mount --bind "$bin" "$target" || die "cannot put $bin over $target"
+	done
 }
 
 # Where the guest leaves its results for the host.
@@ -122,7 +157,7 @@ set_up_network() {
 }
 
 main() {
-	local repo steps
+	local repo steps cross
 
 	/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
 	/bin/busybox --install -s
@@ -137,8 +172,10 @@ main() {
 	export VM_ROOTLESS_STEPS
 
 	load_modules
-	mount_root
+	mount_root "$(cmdline_value boxlab.root)" "$repo"
 	mount_test_rootfs "$repo"
+	cross=$(cmdline_value boxlab.cross)
+	[ -z "$cross" ] || bind_cross "$repo" "$cross"
 	mount_results
 	mount_system "$repo"
 	set_up_network

@@ -10,6 +10,10 @@
 # Sourced by bash scripts that run with set -euo pipefail.
 
 readonly vm_mirror=http://deb.debian.org/debian vm_suite=bookworm
+# The links update-alternatives makes when minbase's packages are
+# configured, LINK:TARGET, for the commands scripts run: awk is mawk's,
+# which is debianutils'.
+readonly vm_alternatives=(usr/bin/awk:/usr/bin/mawk usr/bin/which:/usr/bin/which.debianutils)
 
 die() {
 	echo "$me: $*" >&2
@@ -62,12 +66,12 @@ newest_kernel_package() {
 # host's architecture ARCH, downloaded into DIR unless it is there
 # already.  Without network, an older one there will do.
 fetch_kernel() {
-	local dir=$1 arch=$2 package
-	package=$(newest_kernel_package "$arch")
+	local dir=$1 deb_arch=$2 package
+	package=$(newest_kernel_package "$deb_arch")
 	if [[ -z $package ]]; then
-		echo "$me: apt knows no linux-image-6.1.0-N-$arch; running apt-get update once"
+		echo "$me: apt knows no linux-image-6.1.0-N-$deb_arch; running apt-get update once"
 		apt-get update -q </dev/null >/dev/null || echo "$me: apt-get update failed"
-		package=$(newest_kernel_package "$arch")
+		package=$(newest_kernel_package "$deb_arch")
 	fi
 	if [[ -n $package ]]; then
 		kernel_deb=$(find "$dir" -maxdepth 1 -name "${package}_*.deb" | tail -n 1)
@@ -78,8 +82,8 @@ fetch_kernel() {
 		# The previous kernel, if any, is not needed any more.
 		find "$dir" -maxdepth 1 -name 'linux-image-*.deb' ! -name "${package}_*" -delete
 	fi
-	kernel_deb=$(find "$dir" -maxdepth 1 -name "linux-image-6.1.0-*-${arch}_*.deb" | sort -V | tail -n 1)
-	[[ -n $kernel_deb ]] || die "found no linux-image-6.1.0-N-$arch to download: is Debian's archive in apt's sources?"
+	kernel_deb=$(find "$dir" -maxdepth 1 -name "linux-image-6.1.0-*-${deb_arch}_*.deb" | sort -V | tail -n 1)
+	[[ -n $kernel_deb ]] || die "found no linux-image-6.1.0-N-$deb_arch to download: is Debian's archive in apt's sources?"
 }
 
 # --- a root tree of another architecture ---
@@ -89,26 +93,38 @@ fetch_kernel() {
 # debootstrap --foreign unpacks the essential packages and downloads the
 # rest, which dpkg-deb -x unpacks.  Nothing is configured (no maintainer
 # script ran), but the programs run on a machine of that architecture.
-# Made again only when the suite, ARCH or the PACKAGEs change.
+# What the maintainer scripts would have done that commands need is done
+# here.  Made again only when the suite, ARCH, the PACKAGEs or that
+# change.
 make_tree() {
-	local dir=$1 arch=$2 stamp want tmp deb
+	local dir=$1 deb_arch=$2 stamp want tmp deb link
 	shift 2
 	stamp=$dir/.boxlab-tree
-	want="$vm_suite $arch $*"
+	want="$vm_suite $deb_arch $* ${vm_alternatives[*]}"
 	[[ -f $stamp && $(cat "$stamp") == "$want" ]] && return
 	command -v debootstrap >/dev/null || die "no debootstrap: install it with apt-get install debootstrap"
 	tmp=$dir.tmp
 	rm -rf "$tmp" "$dir"
-	echo "$me: unpacking Debian $vm_suite ($arch) with $* into $dir (a minute or two)"
-	debootstrap --foreign --arch="$arch" --variant=minbase --include="$(IFS=,; echo "$*")" \
+	echo "$me: unpacking Debian $vm_suite ($deb_arch) with $* into $dir (a minute or two)"
+	debootstrap --foreign --arch="$deb_arch" --variant=minbase --include="$(IFS=,; echo "$*")" \
 		"$vm_suite" "$tmp" "$vm_mirror" >"$tmp.log" 2>&1 ||
-		die "debootstrap --foreign --arch=$arch failed (is $vm_mirror reachable?): $(tail -n 20 "$tmp.log")"
+		die "debootstrap --foreign --arch=$deb_arch failed (is $vm_mirror reachable?): $(tail -n 20 "$tmp.log")"
 	# --keep-directory-symlink: /bin is a link to usr/bin (merged /usr),
 	# which a package's ./bin/ must go through, not replace.
 	while read -r _ deb; do
 		dpkg-deb --fsys-tarfile "$tmp$deb" | tar -x --keep-directory-symlink -C "$tmp" ||
 			die "cannot unpack $deb into $tmp"
 	done <"$tmp/debootstrap/debpaths"
+	# Run inside a container, debootstrap makes /proc a link to its own
+	# (for the chroot it does not enter here): a booted machine mounts
+	# its own there.
+	if [[ -L $tmp/proc ]]; then
+		rm "$tmp/proc"
+		mkdir -m 555 "$tmp/proc"
+	fi
+	for link in "${vm_alternatives[@]}"; do
+		ln -sf "${link#*:}" "$tmp/${link%%:*}"
+	done
 	# What base-passwd's maintainer script would have written.
 	cp "$tmp/usr/share/base-passwd/passwd.master" "$tmp/etc/passwd"
 	cp "$tmp/usr/share/base-passwd/group.master" "$tmp/etc/group"

@@ -7,6 +7,7 @@
 #   VM_ROOTLESS=1 tests/vm/run.sh ...   also the rootless matrix (05 on)
 #   VM_JOBS=N tests/vm/run.sh ...       N machines at once (default: one
 #                                       per CPU), each with some steps
+#   VM_ARCH=arm64 tests/vm/run.sh ...   a 64-bit ARM machine, one at a time
 #
 # The steps' binaries, build/probe and build/test-rootfs (rootless, also
 # build/test-rootfs-rootless) must be built.  Everything this script
@@ -15,17 +16,45 @@
 # vmN/console.log and vmN/results, the share its guest writes to.  The
 # guests' TAP files end up as build/tap/matrix-vm-*.tap.  Exits 0 when
 # every machine ran every check as expected.
+#
+# VM_ARCH=arm64: the steps and the probe cross-built in build/arm64 (make
+# arm64) run on Debian's arm64 kernel under qemu-system-aarch64.  The
+# guest's programs (bash, bats, ip, ...) come from a tree of Debian's arm64
+# packages; its test rootfs is made of arm64 busybox-static and the arm64
+# probe.  All of it is kept in build/vm-arm64, the tree made again only
+# when its package list changes; TAP files as build/tap/matrix-vm-arm64-*.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 readonly me="boxlab vm"
 readonly top=$PWD
-readonly vm=build/vm
-# A column of the matrix takes about 5 minutes under emulation: a machine
-# that takes half as long again, plus a minute to boot, hangs.
-readonly seconds_per_column=450 seconds_to_boot=60
-# The test rootfs, and the rootless user's copy of it.
-readonly rootfs=build/test-rootfs rootless_rootfs=build/test-rootfs-rootless
+readonly arch=${VM_ARCH:-amd64}
+# shellcheck source=tests/vm/lib.sh
+source tests/vm/lib.sh
+set_arch "$arch"
+if [[ $arch == amd64 ]]; then
+	readonly vm=build/vm cross="" tap=matrix-vm
+	# A column of the matrix takes about 5 minutes under emulation: a
+	# machine that takes half as long again, plus a minute to boot, hangs.
+	readonly seconds_per_column=450 seconds_to_boot=60
+	# The test rootfs, and the rootless user's copy of it.
+	readonly rootfs=build/test-rootfs rootless_rootfs=build/test-rootfs-rootless
+else
+	# The binaries built for the guest, and its root tree.
+	readonly vm=build/vm-$arch cross=build/$arch tap=matrix-vm-$arch
+	readonly guest_tree=build/vm-$arch/tree
+	# Step 08's column took 4 minutes on an arm64 machine emulated on two
+	# amd64 cores; a machine that takes four times as long hangs.
+	readonly seconds_per_column=900 seconds_to_boot=120
+	readonly rootfs=build/$arch/test-rootfs rootless_rootfs=build/$arch/test-rootfs-rootless
+fi
+
+# The guest's own programs, when they are not the host's: what the checks
+# run (bats and its libraries, ip, ps, unshare, setpriv, findmnt), a static
+# busybox for the initramfs and the test rootfs, and the kernel, whose
+# /boot/vmlinuz and /lib/modules come with it.
+readonly tree_packages=(bats bats-support bats-assert bats-file iproute2 procps util-linux
+	busybox-static kmod "linux-image-$arch")
 
 # The modules the guest loads; what they depend on comes along.  virtio_pci
 # and virtio_blk: qemu's devices; 9pnet_virtio and 9p: the host's files;
@@ -33,21 +62,6 @@ readonly rootfs=build/test-rootfs rootless_rootfs=build/test-rootfs-rootless
 # here): the test rootfs; overlay: a writable root; veth: --net veth;
 # dummy: an interface besides lo, as a host has, for the checks to hide.
 readonly modules=(virtio_pci virtio_blk 9pnet_virtio 9p crc32c_generic ext4 overlay veth dummy)
-
-# How a guest boots.  One CPU: under emulation a second one makes every
-# exec slower (the CPUs flush their TLBs together), and the checks run
-# one after the other anyway.  norandmaps: with programs and libraries at
-# the same addresses in every process, qemu reuses the code it translated
-# for the previous one (an exec takes a third of the time).
-# mitigations=off: no defences against speculation, which only cost time
-# here; audit=0: no kauditd, one process less for every check to look at.
-readonly qemu_machine=(-accel tcg -m 4096 -smp 1 -bios qboot.rom -nographic -no-reboot -nic none)
-readonly kernel_options="console=ttyS0 panic=-1 quiet norandmaps mitigations=off audit=0"
-
-die() {
-	echo "$me: $*" >&2
-	exit 1
-}
 
 usage() {
 	echo "usage: $0 STEP...   (step directories, e.g. step01-chroot step06-net-ns)" >&2
@@ -59,8 +73,17 @@ check_inputs() {
 	((EUID == 0)) || die "run me as root (the checks run as root in the guest, and qemu shares / with its owners)"
 	for dir in "$@"; do
 		[[ -d $dir ]] || die "there is no step \"$dir\" (steps: $(echo step0*-*))"
-		[[ -x $dir/container ]] || die "$dir/container is not built: run make all"
+		if [[ -n $cross ]]; then
+			[[ -x $cross/$dir/container ]] || die "$cross/$dir/container is not built: run make $arch"
+		else
+			[[ -x $dir/container ]] || die "$dir/container is not built: run make all"
+		fi
 	done
+	if [[ -n $cross ]]; then
+		[[ -x $cross/probe ]] || die "$cross/probe is not built: run make $arch"
+		[[ ${VM_ROOTLESS:-} != 1 ]] || die "VM_ROOTLESS=1 is for amd64 machines only"
+		return
+	fi
 	[[ -x build/probe && -x $rootfs/usr/bin/probe ]] ||
 		die "build/probe or $rootfs is missing: run make $rootfs/usr/bin/probe"
 	if [[ ${VM_ROOTLESS:-} == 1 && ! -x $rootless_rootfs/usr/bin/probe ]]; then
@@ -68,114 +91,60 @@ check_inputs() {
 	fi
 }
 
-# --- the kernel ---
+# --- the kernel and the initramfs ---
 
-# The newest linux-image-6.1.0-N-amd64 apt knows of (not -cloud-: it has
-# no 9p), or nothing.
-newest_kernel_package() {
-	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' |
-		cut -d' ' -f1 | sort -V | tail -n 1
-}
-
-# Sets kernel_deb: the newest kernel package, downloaded into build/vm
-# unless it is there already.  Without network, an older one there will do.
-fetch_kernel() {
-	local package
-	package=$(newest_kernel_package)
-	if [[ -z $package ]]; then
-		echo "$me: apt knows no linux-image-6.1.0-N-amd64; running apt-get update once"
-		apt-get update -q </dev/null >/dev/null || echo "$me: apt-get update failed"
-		package=$(newest_kernel_package)
-	fi
-	if [[ -n $package ]]; then
-		kernel_deb=$(find "$vm" -maxdepth 1 -name "${package}_*.deb" | tail -n 1)
-		[[ -n $kernel_deb ]] && return
-		echo "$me: downloading $package"
-		(cd "$vm" && apt-get download -q -o APT::Sandbox::User=root "$package" </dev/null) ||
-			die "apt-get download $package failed (see above)"
-		# The previous kernel, if any, is not needed any more.
-		find "$vm" -maxdepth 1 -name 'linux-image-*.deb' ! -name "${package}_*" -delete
-	fi
-	kernel_deb=$(find "$vm" -maxdepth 1 -name 'linux-image-6.1.0-*-amd64_*.deb' | sort -V | tail -n 1)
-	[[ -n $kernel_deb ]] || die "found no linux-image-6.1.0-N-amd64 to download: is Debian's archive in apt's sources?"
-}
-
-# --- the initramfs ---
-
-# depends_of KO: the modules KO needs loaded first (its modinfo "depends=").
-depends_of() {
-	busybox strings "$1" | sed -n 's/^depends=//p' | tr , '\n'
-}
-
-# load_order DIR NAME...: the NAMEs and what they depend on, each module
-# after the ones it needs, as paths of .ko files under DIR.
-load_order() {
-	local dir=$1 ko
+# is_newer FILE THAN...: FILE exists and is newer than each THAN.
+is_newer() {
+	local file=$1 than
 	shift
-	declare -A path=() placed=()
-	while read -r ko; do
-		path[$(basename "$ko" .ko)]=$ko
-	done < <(find "$dir" -name '*.ko')
-	place() {
-		local name=${1//-/_} dep
-		[[ -n ${placed[$name]:-} ]] && return
-		[[ -n ${path[$name]:-} ]] || die "the kernel package has no module $name"
-		placed[$name]=1
-		for dep in $(depends_of "${path[$name]}"); do place "$dep"; done
-		echo "${path[$name]}"
-	}
-	for ko in "$@"; do place "$ko"; done
+	[[ -e $file ]] || return 1
+	for than in "$@"; do
+		[[ $file -nt $than ]] || return 1
+	done
 }
 
-# Sets version, kernel and initramfs: built from kernel_deb, unless
-# already newer than it and than the guest's /init.
+# Sets version, kernel and initramfs: the kernel of kernel_deb, and an
+# initramfs with the host's busybox and the modules, made again when
+# older than the package or the guest's /init.
 build_initramfs() {
-	local tree stage order ko
+	local unpacked
 	version=$(basename "$kernel_deb" | sed 's/^linux-image-\([^_]*\)_.*/\1/')
 	kernel=$vm/vmlinuz-$version
 	initramfs=$vm/initramfs-$version.cpio.gz
-	if [[ -e $initramfs && $initramfs -nt $kernel_deb && $initramfs -nt tests/vm/init.sh &&
-		$initramfs -nt tests/vm/run.sh ]]; then
-		return
-	fi
+	is_newer "$initramfs" "$kernel_deb" tests/vm/init.sh tests/vm/run.sh tests/vm/lib.sh && return
 	echo "$me: making the initramfs for Linux $version"
-	tree=$vm/kernel.tmp
-	stage=$vm/initramfs.tmp
-	rm -rf "$tree" "$stage"
-	dpkg -x "$kernel_deb" "$tree"
-	cp "$tree/boot/vmlinuz-$version" "$kernel"
+	unpacked=$vm/kernel.tmp
+	rm -rf "$unpacked"
+	dpkg -x "$kernel_deb" "$unpacked"
+	cp "$unpacked/boot/vmlinuz-$version" "$kernel"
+	make_initramfs "$unpacked/lib/modules/$version" /bin/busybox tests/vm/init.sh "$initramfs" "${modules[@]}"
+	rm -rf "$unpacked"
+}
 
-	order=$(load_order "$tree/lib/modules/$version" "${modules[@]}")
-	mkdir -p "$stage/bin" "$stage/modules"
-	cp /bin/busybox "$stage/bin/busybox"
-	cp tests/vm/init.sh "$stage/init"
-	for ko in $order; do
-		cp "$ko" "$stage/modules/"
-		basename "$ko" .ko >>"$stage/modules/order"
-	done
-	(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$initramfs.tmp"
-	mv "$initramfs.tmp" "$initramfs"
-	rm -rf "$tree" "$stage"
+# The same from the guest's tree, which holds its kernel, its modules and
+# its busybox.
+build_tree_initramfs() {
+	version=$(tree_kernel_version "$guest_tree")
+	kernel=$guest_tree/boot/vmlinuz-$version
+	initramfs=$vm/initramfs-$version.cpio.gz
+	is_newer "$initramfs" "$guest_tree/.boxlab-tree" tests/vm/init.sh tests/vm/run.sh tests/vm/lib.sh && return
+	echo "$me: making the initramfs for Linux $version ($arch)"
+	make_initramfs "$guest_tree/lib/modules/$version" "$guest_tree/bin/busybox" tests/vm/init.sh "$initramfs" "${modules[@]}"
 }
 
 # --- the test rootfs as disks ---
 
-# make_disk TREE IMAGE: TREE as an ext4 image, made again when a file in
-# TREE changed since.  mkfs.ext4 -d fills it without mounting it, owners
-# included.  No journal, and no inode tables left to fill after mounting:
-# the guest throws its writes away, and a kernel thread less is a process
-# less for every check to look at.
-make_disk() {
-	local tree=$1 image=$2 size
-	if [[ -e $image && -z $(find "$tree" -cnewer "$image" -print -quit) ]]; then
-		return
-	fi
-	echo "$me: making $image from $tree"
-	size=$(($(du -sm "$tree" | cut -f1) + 256))
-	rm -f "$image.tmp"
-	mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=0 -d "$tree" "$image.tmp" "${size}M" \
-		>"$vm/mkfs.log" 2>&1 || die "mkfs.ext4 -d $tree failed: $(cat "$vm/mkfs.log")"
-	mv "$image.tmp" "$image"
+# The guest's test rootfs, as make makes build/test-rootfs for the host:
+# the guest's busybox-static (scripts/mkrootfs.sh), /scratch, and the
+# probe built for the guest.
+make_cross_test_rootfs() {
+	local base=$cross/rootfs
+	BUSYBOX=$guest_tree/bin/busybox scripts/mkrootfs.sh "$base"
+	is_newer "$rootfs/usr/bin/probe" "$base" "$cross/probe" && return
+	rm -rf "$rootfs"
+	cp -a "$base" "$rootfs"
+	mkdir -m 0777 "$rootfs/scratch"
+	cp "$cross/probe" "$rootfs/usr/bin/probe"
 }
 
 # Sets disks: qemu's options for the test rootfs images (the guest sees
@@ -229,9 +198,22 @@ split_steps() {
 	echo "$line"
 }
 
-# How many machines at once: one per CPU (each keeps one busy).
+# How many machines at once: one per CPU (each keeps one busy); one of
+# another architecture, which needs the host's memory and time the most.
 jobs_wanted() {
-	echo "${VM_JOBS:-$(nproc)}"
+	if [[ -n $cross ]]; then
+		echo 1
+	else
+		echo "${VM_JOBS:-$(nproc)}"
+	fi
+}
+
+# The guest's root and binaries, when they are not the host's: its tree
+# (under the shared /) as its root, the repository beside it, and the
+# binaries of $cross over the ones the checks run (tests/vm/init.sh).
+guest_root_options() {
+	[[ -n $cross ]] || return 0
+	echo " boxlab.root=$top/$guest_tree boxlab.cross=$cross"
 }
 
 # boot N STEP...: machine N runs the matrix of STEP...; its console goes to
@@ -248,9 +230,9 @@ boot() {
 	done
 	steps=$(IFS=,; echo "$*")
 	echo $((seconds_to_boot + columns * seconds_per_column)) >"$dir/time-limit"
-	TMPDIR=$top/$vm timeout "$(cat "$dir/time-limit")" qemu-system-x86_64 "${qemu_machine[@]}" \
+	TMPDIR=$top/$vm timeout "$(cat "$dir/time-limit")" "$qemu" "${qemu_machine[@]}" \
 		-pidfile "$dir/qemu.pid" -kernel "$kernel" -initrd "$initramfs" \
-		-append "$kernel_options boxlab.repo=$top boxlab.steps=$steps boxlab.rootless=${rootless%,}" \
+		-append "$kernel_options boxlab.repo=$top boxlab.steps=$steps boxlab.rootless=${rootless%,}$(guest_root_options)" \
 		"${disks[@]}" \
 		-virtfs local,path=/,mount_tag=host,security_model=passthrough,readonly=on,multidevs=remap \
 		-virtfs "local,path=$top/$dir/results,mount_tag=results,security_model=passthrough" \
@@ -279,7 +261,7 @@ report() {
 	mkdir -p build/tap
 	for file in "$dir"/results/tap/matrix-*.tap; do
 		[[ -e $file ]] || continue
-		cp "$file" "build/tap/matrix-vm-$(basename "$file" | sed 's/^matrix-//')"
+		cp "$file" "build/tap/$tap-$(basename "$file" | sed 's/^matrix-//')"
 	done
 	if [[ ! -s $dir/results/status ]]; then
 		if ((qemu_status == 124)); then
@@ -297,10 +279,17 @@ main() {
 	local -A machine_of=()
 	(($# > 0)) || usage
 	check_inputs "$@"
-	scripts/deps.sh test vm
 	mkdir -p "$vm"
-	fetch_kernel
-	build_initramfs
+	if [[ -n $cross ]]; then
+		scripts/deps.sh "vm-$arch"
+		make_tree "$guest_tree" "$arch" "${tree_packages[@]}"
+		build_tree_initramfs
+		make_cross_test_rootfs
+	else
+		scripts/deps.sh test vm
+		fetch_kernel "$vm" "$arch"
+		build_initramfs
+	fi
 	make_disks
 
 	mapfile -t groups < <(split_steps "$(jobs_wanted)" "$@")
@@ -310,7 +299,7 @@ main() {
 	for n in "${!groups[@]}"; do
 		rm -rf "$vm/vm$((n + 1))"
 		mkdir -p "$vm/vm$((n + 1))/results"
-		echo "$me: machine $((n + 1)): Linux $version under qemu, for ${groups[n]% }"
+		echo "$me: machine $((n + 1)): Linux $version under $qemu, for ${groups[n]% }"
 		# (unquoted: a word per step)
 		boot $((n + 1)) ${groups[n]} &
 		machine_of[$!]=$((n + 1))
@@ -327,7 +316,7 @@ main() {
 		report "$n" "${statuses[n]}" || status=1
 	done
 	echo
-	echo "$me: $# steps on Linux $version in $(($(date +%s) - start)) s; TAP files: build/tap/matrix-vm-*.tap"
+	echo "$me: $# steps on Linux $version in $(($(date +%s) - start)) s; TAP files: build/tap/$tap-*.tap"
 	exit "$status"
 }
 
