@@ -66,9 +66,27 @@ result() {
 }
 
 # A terminal's output as plain lines: no colours, no cursor moves, no
-# carriage returns (a line redrawn in place keeps its last state).
+# carriage returns (a line redrawn in place, as bats redraws a test's
+# line when it ends, keeps its last state).
 plain() {
-	sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' -e 's/.*\r\(.\)/\1/' -e 's/\r$//' "$1"
+	sed -e 's/\x1b\[[0-9]*G/\r/g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b[()][A-Z0-9]//g' \
+		-e 's/.*\r\(.\)/\1/' -e 's/\r$//' "$1"
+}
+
+# phases RAW LABEL=REGEX...: when each REGEX (extended) first showed in
+# the output of a terminal run, from RAW (script's log) and RAW.timing
+# (its timing: the delay before each chunk, and the chunk's size).
+phases() {
+	local raw=$1 spec at line="" header=0
+	shift
+	# The log's first line, script's own, has no timing.
+	if head -n 1 "$raw" | grep -q '^Script started'; then header=$(head -n 1 "$raw" | wc -c); fi
+	for spec in "$@"; do
+		at=$(grep -a -b -m 1 -E -- "${spec#*=}" "$raw" | cut -d: -f1)
+		[[ -n $at ]] || continue
+		line+="${spec%%=*} +$(awk -v at=$((at - header)) '{ t += $1; n += $2 } n > at { printf "%d", t; exit }' "$raw.timing") s; "
+	done
+	[[ -z $line ]] || say "(when: ${line%; })"
 }
 
 # run LOG COMMAND: COMMAND (a shell line) as the learner types it, its
@@ -92,7 +110,7 @@ on_terminal() {
 	say "# $1      (on a terminal)"
 	start=$(now)
 	rc=0
-	timeout -k 10 "$stage_limit" script -qfec "$1" "$log.raw" </dev/null >/dev/null 2>&1 || rc=$?
+	timeout -k 10 "$stage_limit" script -qfec "$1" -T "$log.raw.timing" "$log.raw" </dev/null >/dev/null 2>&1 || rc=$?
 	took=$(($(now) - start))
 	plain "$log.raw" >"$log"
 	tee -a "$transcript" <"$log"
@@ -139,7 +157,7 @@ stage_shell() {
 	start=$(now)
 	rm -f "$fifo" "$raw"
 	mkfifo "$fifo"
-	script -qfec "make shell" "$raw" <"$fifo" >/dev/null 2>&1 &
+	script -qfec "make shell" -T "$raw.timing" "$raw" <"$fifo" >/dev/null 2>&1 &
 	pid=$!
 	exec 3>"$fifo"
 	# busybox sh's prompt for root: the working directory, then "# ".
@@ -159,6 +177,8 @@ stage_shell() {
 	plain "$raw" >"$work/shell.log"
 	tee -a "$transcript" <"$work/shell.log"
 	say "(exit status $rc)"
+	phases "$raw" "apt-get update=running apt-get update" "busybox-static installed=^Setting up busybox-static" \
+		"building=^cc " "rootfs built=^boxlab rootfs: built" "prompt=^/ # "
 	# What the shell printed after the line typed: the host name, then $$.
 	out=$(awk -v typed="$typed" 'seen; index($0, typed) { seen = 1 }' "$work/shell.log")
 	name=$(grep -xE '[0-9a-f]{8}' <<<"$out" | head -n 1)
@@ -195,6 +215,8 @@ stage_check() {
 	local summary
 	on_terminal "$work/check1.log" "make check STEP=1"
 	check_done_at=$(now)
+	phases "$work/check1.log.raw" "packages=^boxlab deps: installing" "sanitizer build=fsanitize" \
+		"probe=probe\.c" "first test=✓|✗"
 	# bats' closing line: "N tests, F failures" (", S skipped" may follow).
 	summary=$(grep -E '^[0-9]+ tests?, [0-9]+ failures?' "$work/check1.log" | tail -n 1)
 	if ((rc == 0)) && [[ $summary =~ ^([0-9]+)" test"s?", 0 failures" ]] && ((BASH_REMATCH[1] > 0)); then
@@ -209,6 +231,7 @@ stage_demo() {
 	local closing env=""
 	[[ -z $demo_steps ]] || env="DEMO_MATRIX_STEPS=\"${demo_steps//,/ }\" "
 	on_terminal "$work/demo.log" "${env}DEMO_PAUSE=0 make demo"
+	phases "$work/demo.log.raw" "scene 1=== step 01" "scene 8=== step 08" "matrix=== the isolation matrix" "end=== the end"
 	closing=$(grep -E '^boxlab demo: ' "$work/demo.log" | tail -n 1)
 	if ((rc == 0)) && [[ $closing =~ ^"boxlab demo: "[0-9]+" scenes in "[0-9]+" s, each showed what it should; nothing left on the host"$ ]]; then
 		result ok "make demo: $closing"
