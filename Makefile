@@ -103,7 +103,12 @@ unit: $(UNIT_TESTS) ## the cmocka tests of common/
 		cat build/tap/unit-$${t##*/}.tap; \
 	done; exit $$status
 
-TEST_INPUTS := all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe
+# What the checks run on: the steps (BUILD=asan: their sanitizer build),
+# the probe in the tests' rootfs, and the rootless copy of it (ROOTLESS=1).
+# Only what a run uses, so that a first `make check STEP=1` builds no
+# more than it needs.
+TEST_INPUTS := all $(TEST_ROOTFS)/usr/bin/probe $(if $(filter asan,$(BUILD)),asan) \
+               $(if $(filter 1,$(ROOTLESS)),$(TEST_ROOTFS)-rootless/usr/bin/probe)
 
 matrix: deps-test $(TEST_INPUTS) ## the isolation checks of every step, as a table
 	@tests/require-root.sh "make matrix"
@@ -117,7 +122,7 @@ check: deps-test $(TEST_INPUTS) ## one step's checks: make check STEP=N
 # Rootless: every check of the steps that need no root (05 on), run as nobody.
 ROOTLESS_STEPS := $(filter-out step01-% step02-% step03-% step04-%,$(STEPS))
 
-matrix-rootless: deps-test $(TEST_INPUTS) ## the matrix of steps 05 on, run as an unprivileged user
+matrix-rootless: deps-test $(TEST_INPUTS) $(TEST_ROOTFS)-rootless/usr/bin/probe ## the matrix of steps 05 on, run as an unprivileged user
 	@tests/require-root.sh "make matrix-rootless"
 	@ROOTLESS=1 tests/matrix.sh $(ROOTLESS_STEPS)
 
