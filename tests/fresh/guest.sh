@@ -223,7 +223,7 @@ stage_check() {
 		result ok "make check STEP=1: $summary ($took s)"
 	else
 		result fail "make check STEP=1: every test passes" \
-			"exit status $rc; bats said: ${summary:-nothing}"$'\n'"$(grep -E '^ *(✗|not ok)|command not found|No such file|Error' "$work/check1.log" | head -n 20)"
+			"exit status $rc; bats said: ${summary:-nothing}"$'\n'"$(grep -A 6 -E '^ *(✗|not ok)|command not found|No such file|Error' "$work/check1.log" | head -n 40)"
 	fi
 }
 
@@ -237,7 +237,7 @@ stage_demo() {
 		result ok "make demo: $closing"
 	else
 		result fail "make demo: every scene shows what it should" \
-			"exit status $rc; closing line: ${closing:-none}"$'\n'"$(grep -E 'NOT SHOWN|Error' "$work/demo.log" | head -n 20)"
+			"exit status $rc; closing line: ${closing:-none}"$'\n'"$(grep -E 'NOT SHOWN|(NO|YES|LEFT)!$|Error' "$work/demo.log" | head -n 40)"$'\n'"$(grep -m 1 ' but: ' "$work/demo.log")"
 	fi
 }
 

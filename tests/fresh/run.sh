@@ -98,8 +98,9 @@ make_root_disk() {
 	want_mb=$(($(du -sm "$root_tree" | cut -f1) + free_mb))
 	(($(stat -c %s "$root_image") / 1048576 >= want_mb)) && return
 	truncate -s "${want_mb}M" "$root_image"
-	e2fsck -fp "$root_image" >/dev/null && resize2fs -f "$root_image" >/dev/null 2>&1 ||
+	if ! e2fsck -fp "$root_image" >/dev/null || ! resize2fs -f "$root_image" >/dev/null 2>&1; then
 		die "cannot grow $root_image to $want_mb MB"
+	fi
 }
 
 stop_machine() {
@@ -143,6 +144,7 @@ report() {
 		cp "$results/fresh.tap" build/tap/fresh.tap
 		echo "$me: results (build/tap/fresh.tap; the transcript: $results/transcript.log):"
 		cat "$results/fresh.tap"
+		echo "test-fresh: $(grep -c '^ok ' "$results/fresh.tap") passed, $(grep -c '^not ok ' "$results/fresh.tap") failed"
 	fi
 	if [[ ! -s $results/status ]]; then
 		if ((qemu_status == 124)); then
