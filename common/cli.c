@@ -280,28 +280,35 @@ static void check_layer(const char *what, const char *path)
 }
 
 /*
- * As root, container root is host uid --userns-base, a stranger to the
- * layers (only ROOTFS is id-mapped): every dir on the way must let others
- * through, and the layer let them read.  Rootless, they are your own.
+ * As root, from step 05 on, container root is host uid --userns-base, a
+ * stranger to the host's directories, and the child walks ROOTFS and the
+ * layers as container root.  A walk needs to pass through (x) every
+ * directory on its way: from / for an absolute path, from the working
+ * directory, which the child inherits, for a relative one.  The end
+ * needs NEED too.  Rootless, they are your own.  (A kit cloned into a
+ * home directory of mode 0700 or 0750 meets this first.)
  */
-static void check_layer_reachable(const struct config *c, const char *layer)
+static void check_reachable(const struct config *c, const char *what, const char *given, mode_t need)
 {
 	char path[PATH_MAX], *slash;
 	struct stat st;
-	mode_t need = S_IROTH | S_IXOTH;
 
-	if (c->rootless || !realpath(layer, path))
+	if (c->rootless || c->step < 5)
 		return;
+	snprintf(path, sizeof(path), "%s", given);
 	for (;;) {
 		if (stat(path, &st) == 0 && (long)st.st_uid != c->userns_base && (st.st_mode & need) != need)
-			die("--layer \"%s\": container root (host uid %ld) cannot %s %s (mode %04o): chmod o+%s it, or use another dir",
-			    layer, c->userns_base, need & S_IROTH ? "read" : "pass through", path,
+			die("%s \"%s\": container root (host uid %ld) cannot %s %s (mode %04o): chmod o+%s it, or use another dir",
+			    what, given, c->userns_base, need & S_IROTH ? "read" : "pass through", path,
 			    (unsigned)(st.st_mode & 07777), need & S_IROTH ? "rx" : "x");
 		need = S_IXOTH;
 		slash = strrchr(path, '/');
-		if (!slash || slash == path)
+		if (slash && slash != path)
+			*slash = '\0';
+		else if (!slash && strcmp(path, ".") != 0)
+			strcpy(path, ".");
+		else
 			break;
-		*slash = '\0';
 	}
 }
 
@@ -314,7 +321,7 @@ static void check_layers(const struct config *c)
 	check_layer("ROOTFS", c->rootfs);
 	for (i = 0; i < c->nlayers; i++) {
 		check_layer("--layer", c->layers[i]);
-		check_layer_reachable(c, c->layers[i]);
+		check_reachable(c, "--layer", c->layers[i], S_IROTH | S_IXOTH);
 	}
 }
 
@@ -377,6 +384,8 @@ void parse_command_line(struct config *c, int step, const char *prog,
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
+	/* An id-mapped ROOTFS is container root's own: only the way in is not. */
+	check_reachable(c, "ROOTFS", c->rootfs, S_IXOTH);
 	check_layers(c);
 	check_state_dir(c);
 

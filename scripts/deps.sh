@@ -133,9 +133,20 @@ remove_apt_log() {
 	if [[ -n $apt_log ]]; then rm -f "$apt_log"; fi
 }
 
+# A new machine or image may have no package lists at all (debootstrap
+# and Docker's images leave them empty): apt-get would only say it knows
+# none of the packages.
+lists_are_empty() {
+	! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
 install_packages() {
 	apt_log=$(mktemp)
 	trap remove_apt_log EXIT
+	if lists_are_empty; then
+		echo "$me: apt has no package lists yet; running apt-get update first"
+		apt-get update -q </dev/null || die "apt-get update failed (see above)"
+	fi
 	apt_install "$apt_log" "$@" && return
 	lists_look_stale "$apt_log" || die "apt-get install failed (see above)"
 	echo "$me: the package lists look empty or stale; running apt-get update once"

@@ -333,6 +333,27 @@ refused_before() {
 	assert_output "$PROG: --layer \"$TEST_TMP/private\": container root (host uid 100000) cannot read $TEST_TMP/private (mode 0700): chmod o+rx it, or use another dir"
 }
 
+# A kit cloned into a home of mode 0700: container root (from step 05 on)
+# cannot walk to ROOTFS from /, but from a directory inside, it can.
+@test "a ROOTFS container root cannot walk to is refused, with the fix" {
+	local home=$TEST_TMP/home seen status_inside
+	mkdir -m 0700 "$home"
+	mkdir -m 0755 "$home/kit" "$home/kit/rootfs"
+	mount --bind "$ROOTFS" "$home/kit/rootfs"
+	run "$BIN" run "$home/kit/rootfs" probe pid
+	seen=$(cd "$home/kit" && "$BIN" run rootfs probe pid 2>&1) && status_inside=0 || status_inside=$?
+	umount "$home/kit/rootfs"
+	echo "from inside $home/kit, ROOTFS \"rootfs\": exit status $status_inside, $seen"
+	[ "$status_inside" -eq 0 ]
+	if [ "$STEP" -lt 5 ]; then
+		# Container root is host root: every directory lets it through.
+		assert_success
+		return
+	fi
+	assert_failure 125
+	assert_output "$PROG: ROOTFS \"$home/kit/rootfs\": container root (host uid 100000) cannot pass through $home (mode 0700): chmod o+x it, or use another dir"
+}
+
 @test "an image on overlayfs is refused (no overlay on an overlay)" {
 	local image=$TEST_TMP/image
 	[ "$STEP" -ge 8 ] || skip "an overlay root arrives in step 08"

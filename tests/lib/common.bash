@@ -6,10 +6,14 @@
 # ROOTLESS  "1" to run every container as an unprivileged user (step 05 on)
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ROOTFS=$TOP/build/test-rootfs
+# The tests' rootfs, as a path from TOP, where every test runs (load_libs
+# goes there).  From step 05 on, container root walks it: a path from /
+# would have to pass through every directory above the kit, and a home
+# of mode 0700 (Debian 12's) is closed to it.
+ROOTFS=build/test-rootfs
 # Rootless, an image the unprivileged user owns (root's could not be
 # written through step 08's overlay: root is unmapped inside).
-[ "${ROOTLESS:-}" != 1 ] || ROOTFS=$TOP/build/test-rootfs-rootless
+[ "${ROOTLESS:-}" != 1 ] || ROOTFS=build/test-rootfs-rootless
 
 # Every step's name, as the runtime's messages give them.
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
@@ -21,6 +25,7 @@ load_libs() {
 	local lib=${BATS_LIB_PATH:-/usr/lib/bats}
 	load "${lib%%:*}/bats-support/load.bash"
 	load "${lib%%:*}/bats-assert/load.bash"
+	cd "$TOP" || return 1
 	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/boxlab-test.XXXXXX")
 }
 
@@ -150,14 +155,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 # runtime.  Only what concerns the test rootfs, so that a container a
 # learner runs by hand meanwhile is not taken for a leftover.
 host_state() {
-	local pid args
-	awk -v r="$ROOTFS" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
+	local pid args root=$ROOTFS
+	# mountinfo names mount points from /.
+	[[ $root == /* ]] || root=$TOP/$root
+	awk -v r="$root" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
 	# Bash builtins only: this runs twice a test, over every process.
 	for pid in /proc/[0-9]*; do
 		args=()
 		# A process may end between the glob and the read: skip it.
 		{ mapfile -d '' args <"$pid/cmdline"; } 2>/dev/null || continue
-		[ "$pid/root" -ef "$ROOTFS" ] && echo "process in the rootfs: ${pid#/proc/} ${args[*]}"
+		[ "$pid/root" -ef "$root" ] && echo "process in the rootfs: ${pid#/proc/} ${args[*]}"
 		case "${args[*]} " in
 		*/container*" run "*"$ROOTFS "*) echo "runtime still running: ${pid#/proc/}" ;;
 		esac
