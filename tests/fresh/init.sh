@@ -22,34 +22,9 @@ set -eu
 
 newroot=/newroot
 
-say() {
-	echo "boxlab fresh init: $*"
-}
-
-# The host shows the console when no status came back: say why, and power
-# off (an init that exits would bury this under a kernel panic).
-die() {
-	say "$*"
-	poweroff -f
-}
-
-# The value of NAME=VALUE on the kernel command line.
-cmdline_value() {
-	local word
-	for word in $(cat /proc/cmdline); do
-		case $word in
-		"$1"=*) echo "${word#*=}" ;;
-		esac
-	done
-}
-
-# The modules in the order run.sh listed them: each after its dependencies.
-load_modules() {
-	local name
-	while read -r name; do
-		insmod "/modules/$name.ko" || die "insmod $name.ko failed"
-	done </modules/order
-}
+init_name="boxlab fresh init"
+# start_initramfs, say, die, cmdline_value, load_modules, mount_system
+. /lib.sh
 
 mount_disk() {
 	mkdir -p "$newroot"
@@ -66,18 +41,11 @@ mount_shares() {
 		die "cannot mount the results share (9p share \"results\")"
 }
 
-# What systemd mounts on a Debian 12; cgroup2 with its options.
-mount_system() {
+# What systemd mounts on a Debian 12.
+mount_learners_system() {
 	local r=$newroot
-	mount --move /proc "$r/proc"
-	mount --move /dev "$r/dev"
-	mount -t sysfs sysfs "$r/sys"
-	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$r/sys/fs/cgroup"
-	mkdir -p "$r/dev/pts" "$r/dev/shm"
-	mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts "$r/dev/pts"
+	mount_system "$r" gid=5,mode=620,ptmxmode=000
 	ln -sf pts/ptmx "$r/dev/ptmx"
-	mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
-	ln -sf /proc/self/fd "$r/dev/fd"
 	mount -t tmpfs -o mode=755 run "$r/run"
 	mount -t tmpfs -o mode=1777 tmp "$r/tmp"
 }
@@ -95,11 +63,7 @@ set_up_network() {
 main() {
 	local repo stages demo_steps
 
-	/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
-	/bin/busybox --install -s
-	mount -t proc proc /proc
-	mount -t devtmpfs devtmpfs /dev
-	exec </dev/console >/dev/console 2>&1
+	start_initramfs
 
 	repo=$(cmdline_value boxlab.repo)
 	stages=$(cmdline_value boxlab.stages)
@@ -109,7 +73,7 @@ main() {
 	load_modules
 	mount_disk
 	mount_shares "$repo"
-	mount_system
+	mount_learners_system
 	set_up_network
 	# switch_root, not chroot: the kernel refuses a user namespace to a
 	# chrooted process, and step 05 makes one.

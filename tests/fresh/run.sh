@@ -83,7 +83,7 @@ build_initramfs() {
 	kernel=$root_tree/boot/vmlinuz-$version
 	initramfs=$fresh/initramfs-$version.cpio.gz
 	if [[ -e $initramfs && -z $(find "$root_tree/.boxlab-fresh" tests/fresh/init.sh tests/fresh/run.sh \
-		tests/vm/lib.sh -newer "$initramfs") ]]; then
+		tests/vm/lib.sh tests/vm/initlib.sh -newer "$initramfs") ]]; then
 		return
 	fi
 	echo "$me: making the initramfs for Linux $version"

@@ -26,35 +26,9 @@ set -eu
 
 newroot=/newroot
 
-say() {
-	echo "boxlab vm init: $*"
-}
-
-# The host shows the console when no status came back: say why, and power
-# off (an init that exits would bury this under a kernel panic).
-die() {
-	say "$*"
-	poweroff -f
-}
-
-# The value of NAME=VALUE on the kernel command line.
-cmdline_value() {
-	local word
-	for word in $(cat /proc/cmdline); do
-		case $word in
-		"$1"=*) echo "${word#*=}" ;;
-		esac
-	done
-}
-
-# The modules in the order run.sh listed them: each after its dependencies
-# (there is no modprobe here to work that out).
-load_modules() {
-	local name
-	while read -r name; do
-		insmod "/modules/$name.ko" || die "insmod $name.ko failed"
-	done </modules/order
-}
+init_name="boxlab vm init"
+# start_initramfs, say, die, cmdline_value, load_modules, mount_system
+. /lib.sh
 
 # overlay_on LOWER DIR NAME: LOWER at DIR, writable: a tmpfs upper dir
 # takes what the tests write.
@@ -116,18 +90,10 @@ mount_results() {
 		die "cannot mount the results share (9p share \"results\")"
 }
 
-# What a booted system has; cgroup2 alone at /sys/fs/cgroup makes this a
-# pure cgroup v2 machine, mounted with the options systemd uses.
-mount_system() {
+# What a booted system has (mount_system), and the rest the checks need.
+mount_test_system() {
 	local r=$newroot
-	mount --move /proc "$r/proc"
-	mount --move /dev "$r/dev"
-	mount -t sysfs sysfs "$r/sys"
-	mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 "$r/sys/fs/cgroup"
-	mkdir -p "$r/dev/pts" "$r/dev/shm"
-	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$r/dev/pts"
-	mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
-	ln -sf /proc/self/fd "$r/dev/fd"
+	mount_system "$r" newinstance,ptmxmode=0666
 	# /tmp on a tmpfs, as on a host: the tests make --layer dirs there,
 	# which step 08 refuses on an overlay.  A repository cloned under /tmp
 	# is carried over onto it, with the test rootfs mounted in it.
@@ -159,11 +125,7 @@ set_up_network() {
 main() {
 	local repo steps cross
 
-	/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin
-	/bin/busybox --install -s
-	mount -t proc proc /proc
-	mount -t devtmpfs devtmpfs /dev
-	exec </dev/console >/dev/console 2>&1
+	start_initramfs
 
 	repo=$(cmdline_value boxlab.repo)
 	steps=$(cmdline_value boxlab.steps)
@@ -177,7 +139,7 @@ main() {
 	cross=$(cmdline_value boxlab.cross)
 	[ -z "$cross" ] || bind_cross "$repo" "$cross"
 	mount_results
-	mount_system "$repo"
+	mount_test_system "$repo"
 	set_up_network
 	# switch_root, not chroot: the kernel refuses a user namespace to a
 	# chrooted process (clone says EPERM), and step 05 makes one.

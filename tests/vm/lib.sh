@@ -9,6 +9,8 @@
 # Functions take what they work on as arguments and name what they set.
 # Sourced by bash scripts that run with set -euo pipefail.
 
+vm_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly vm_lib_dir
 readonly vm_mirror=http://deb.debian.org/debian vm_suite=bookworm
 # The links update-alternatives makes when minbase's packages are
 # configured, LINK:TARGET, for the commands scripts run: awk is mawk's,
@@ -180,7 +182,8 @@ load_order() {
 
 # make_initramfs MODULES_DIR BUSYBOX INIT OUT NAME...: OUT, a gzipped
 # cpio with BUSYBOX (a static one, of the guest's architecture) as
-# /bin/busybox, INIT as /init, and the modules NAME... (with what they
+# /bin/busybox, INIT as /init with initlib.sh beside it as /lib.sh, and
+# the modules NAME... (with what they
 # depend on) from MODULES_DIR in /modules, in load order in
 # /modules/order.
 make_initramfs() {
@@ -192,6 +195,7 @@ make_initramfs() {
 	mkdir -p "$stage/bin" "$stage/modules"
 	cp "$busybox" "$stage/bin/busybox"
 	cp "$init" "$stage/init"
+	cp "$vm_lib_dir/initlib.sh" "$stage/lib.sh"
 	: >"$stage/modules/order"
 	for ko in $order; do
 		cp "$ko" "$stage/modules/"

@@ -111,7 +111,7 @@ build_initramfs() {
 	version=$(basename "$kernel_deb" | sed 's/^linux-image-\([^_]*\)_.*/\1/')
 	kernel=$vm/vmlinuz-$version
 	initramfs=$vm/initramfs-$version.cpio.gz
-	is_newer "$initramfs" "$kernel_deb" tests/vm/init.sh tests/vm/run.sh tests/vm/lib.sh && return
+	is_newer "$initramfs" "$kernel_deb" tests/vm/init.sh tests/vm/initlib.sh tests/vm/run.sh tests/vm/lib.sh && return
 	echo "$me: making the initramfs for Linux $version"
 	unpacked=$vm/kernel.tmp
 	rm -rf "$unpacked"
@@ -127,7 +127,7 @@ build_tree_initramfs() {
 	version=$(tree_kernel_version "$guest_tree")
 	kernel=$guest_tree/boot/vmlinuz-$version
 	initramfs=$vm/initramfs-$version.cpio.gz
-	is_newer "$initramfs" "$guest_tree/.boxlab-tree" tests/vm/init.sh tests/vm/run.sh tests/vm/lib.sh && return
+	is_newer "$initramfs" "$guest_tree/.boxlab-tree" tests/vm/init.sh tests/vm/initlib.sh tests/vm/run.sh tests/vm/lib.sh && return
 	echo "$me: making the initramfs for Linux $version ($arch)"
 	make_initramfs "$guest_tree/lib/modules/$version" "$guest_tree/bin/busybox" tests/vm/init.sh "$initramfs" "${modules[@]}"
 }
