@@ -1,3 +1,4 @@
+# shellcheck shell=dash disable=SC2154 # init_name: set by the init that sources this
 # What every /init of the kit's initramfs files needs (tests/vm/init.sh,
 # tests/fresh/init.sh): make_initramfs puts this file at /lib.sh, and an
 # init sources it after setting init_name, the name its messages start
