@@ -384,9 +384,9 @@ void parse_command_line(struct config *c, int step, const char *prog,
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
+	check_layers(c);
 	/* An id-mapped ROOTFS is container root's own: only the way in is not. */
 	check_reachable(c, "ROOTFS", c->rootfs, S_IXOTH);
-	check_layers(c);
 	check_state_dir(c);
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
