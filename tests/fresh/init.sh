@@ -72,8 +72,10 @@ main() {
 
 	load_modules
 	mount_disk
-	mount_shares "$repo"
+	# The shares after the system's mounts: a repository under /tmp (as a
+	# clean clone may be) goes on top of the guest's /tmp, not under it.
 	mount_learners_system
+	mount_shares "$repo"
 	set_up_network
 	# switch_root, not chroot: the kernel refuses a user namespace to a
 	# chrooted process, and step 05 makes one.
