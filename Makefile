@@ -24,8 +24,8 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps deps-build deps-test deps-vm deps-bench rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
-        lab lab-test grade demo present bench arm64 test-arm64 deps-cross test-fresh
+.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
+        lab lab-test grade demo present bench arm64 test-arm64 test-fresh
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -58,7 +58,7 @@ deps: ## install the Debian packages the kit needs (as root)
 # packages and the command, and the target stops there.  A file target
 # takes it order-only (after "|"), so it never makes the file out of date;
 # a test target takes it first, before any building.
-deps-build deps-test deps-vm deps-bench: deps-%:
+deps-build deps-test deps-vm deps-bench deps-cross: deps-%:
 	@scripts/deps.sh $*
 
 $(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh | deps-build
@@ -166,9 +166,6 @@ test-vm: ## the matrix on a pure cgroup-v2 kernel under qemu: make test-vm [VM_S
 ARM64_CC   := aarch64-linux-gnu-gcc
 ARM64      := build/arm64
 ARM64_BINS := $(STEPS:%=$(ARM64)/%/container)
-
-deps-cross:
-	@scripts/deps.sh cross
 
 $(ARM64_BINS): $(ARM64)/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) | deps-cross
 	@mkdir -p $(@D)

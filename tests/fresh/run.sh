@@ -82,10 +82,8 @@ build_initramfs() {
 	version=$(tree_kernel_version "$root_tree")
 	kernel=$root_tree/boot/vmlinuz-$version
 	initramfs=$fresh/initramfs-$version.cpio.gz
-	if [[ -e $initramfs && -z $(find "$root_tree/.boxlab-fresh" tests/fresh/init.sh tests/fresh/run.sh \
-		tests/vm/lib.sh tests/vm/initlib.sh -newer "$initramfs") ]]; then
-		return
-	fi
+	is_newer "$initramfs" "$root_tree/.boxlab-fresh" tests/fresh/init.sh tests/fresh/run.sh \
+		tests/vm/lib.sh tests/vm/initlib.sh && return
 	echo "$me: making the initramfs for Linux $version"
 	make_initramfs "$root_tree/lib/modules/$version" /bin/busybox tests/fresh/init.sh "$initramfs" "${modules[@]}"
 }

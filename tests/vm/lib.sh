@@ -54,6 +54,17 @@ set_arch() {
 	kernel_options="console=$console panic=-1 quiet norandmaps mitigations=off audit=0"
 }
 
+# is_newer FILE THAN...: FILE exists and is newer than each THAN, so
+# what was made from them need not be made again.
+is_newer() {
+	local file=$1 than
+	shift
+	[[ -e $file ]] || return 1
+	for than in "$@"; do
+		[[ $file -nt $than ]] || return 1
+	done
+}
+
 # --- the kernel ---
 
 # newest_kernel_package ARCH: the newest linux-image-6.1.0-N-ARCH apt

@@ -93,16 +93,6 @@ check_inputs() {
 
 # --- the kernel and the initramfs ---
 
-# is_newer FILE THAN...: FILE exists and is newer than each THAN.
-is_newer() {
-	local file=$1 than
-	shift
-	[[ -e $file ]] || return 1
-	for than in "$@"; do
-		[[ $file -nt $than ]] || return 1
-	done
-}
-
 # Sets version, kernel and initramfs: the kernel of kernel_deb, and an
 # initramfs with the host's busybox and the modules, made again when
 # older than the package or the guest's /init.
