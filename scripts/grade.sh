@@ -64,8 +64,11 @@ suite() {
 	[ -z "${GRADE_FILTER:-}" ] || filter=(--filter "$GRADE_FILTER")
 	tmp=$(mktemp -d)
 	if [ $one_run = yes ]; then
+		# bats writes the report from a process of its own that may still be
+		# writing when bats exits; that process shares bats' stderr, so a pipe
+		# there ends only when the report is complete.
 		STEP=$((10#$nn)) bats --formatter tap --report-formatter junit --output "$tmp" "${filter[@]}" "$file" \
-			>"$out/step$nn.$name.tap" 2>&1 || true
+			2>&1 | cat >"$out/step$nn.$name.tap" || true
 		mv "$tmp/report.xml" "$out/step$nn.$name.junit.xml" 2>/dev/null ||
 			echo "$me: bats wrote no JUnit report for step $nn's $name tests" >&2
 	else
