@@ -24,7 +24,7 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
+.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint lint rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
         lab lab-test grade demo present bench arm64 test-arm64 test-fresh
 .DEFAULT_GOAL := all
 
@@ -58,7 +58,7 @@ deps: ## install the Debian packages the kit needs (as root)
 # packages and the command, and the target stops there.  A file target
 # takes it order-only (after "|"), so it never makes the file out of date;
 # a test target takes it first, before any building.
-deps-build deps-test deps-vm deps-bench deps-cross: deps-%:
+deps-build deps-test deps-vm deps-bench deps-cross deps-lint: deps-%:
 	@scripts/deps.sh $*
 
 $(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh | deps-build
@@ -230,6 +230,17 @@ bench: all rootfs build/bench/timer ## time every step beside chroot, unshare, b
 diff: ## the lesson of step N: make diff STEP=N
 	@test -n "$(STEP)" || { echo "usage: make diff STEP=N (2-$(words $(STEPS)))"; exit 2; }
 	@scripts/stepdiff.sh $(STEP)
+
+# The C as .clang-format lays it out (a table may keep a row a line
+# between clang-format off and on), and the shell scripts with no
+# shellcheck warning (a disable gives its reason on its line).
+LINT_C  := $(wildcard step*/container.c common/*.[ch] scripts/bench/*.c tests/*/*.c)
+LINT_SH := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/*/*.sh tests/lib/*.bash tests/lib/asan-run tests/*/*.bats)
+
+lint: deps-lint ## check the C's layout (clang-format) and the scripts (shellcheck)
+	@clang-format --dry-run -Werror $(LINT_C)
+	@shellcheck -x -S warning $(LINT_SH)
+	@echo "make lint: $(words $(LINT_C)) C files laid out as .clang-format says, $(words $(LINT_SH)) scripts without a shellcheck warning"
 
 doctor: ## check this machine before the first run
 	@scripts/doctor.sh

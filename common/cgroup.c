@@ -119,8 +119,7 @@ int cgroup_delegated(const char *root, const char *proc_cgroup, char *rel, size_
 }
 
 /* printf into a path buffer; -1 with ENAMETOOLONG if it does not fit. */
-static int join(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static int join(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int join(char *buf, size_t size, const char *fmt, ...)
 {
@@ -184,12 +183,13 @@ static int create_v1(struct cgroup *cg, const char *parent)
 		if (join(path, sizeof(path), "%s/%s", cg->root, v1_controllers[i]) < 0)
 			return -1;
 		if (access(path, F_OK) < 0)
-			continue;	/* not mounted: its files will be missing */
+			continue; /* not mounted: its files will be missing */
 		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], parent) < 0 ||
 		    make_dir(path) < 0)
 			return -1;
 		/* cpu and cpuacct may be one hierarchy, seen twice. */
-		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0 ||
+		if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) <
+			    0 ||
 		    make_dir(path) < 0)
 			return -1;
 		cg->made = 1;
@@ -257,7 +257,8 @@ int cgroup_mount_v1(const char *target, const char *proc_cgroup)
 	int status = 0;
 	FILE *f;
 
-	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
+	if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=64k") < 0)
 		return -1;
 	f = fopen(proc_cgroup, "re");
 	if (!f)
@@ -274,7 +275,8 @@ int cgroup_mount_v1(const char *target, const char *proc_cgroup)
 	}
 	fclose(f);
 	if (status == 0)
-		status = mount(NULL, target, NULL, MS_REMOUNT | READ_ONLY_MOUNT, "mode=0755,size=64k");
+		status = mount(NULL, target, NULL, MS_REMOUNT | READ_ONLY_MOUNT,
+			       "mode=0755,size=64k");
 	return status;
 }
 
@@ -327,7 +329,8 @@ static int set_v1(const struct cgroup *cg, const char *file, const char *value)
 			errno = EINVAL;
 			return -1;
 		}
-		narrate("v1: cpu.max is cpu.cfs_period_us %ld and cpu.cfs_quota_us %s", period, quota);
+		narrate("v1: cpu.max is cpu.cfs_period_us %ld and cpu.cfs_quota_us %s", period,
+			quota);
 		if (write_file(path_of(cg, "cpu", "cpu.cfs_period_us"), "%ld", period) < 0)
 			return -1;
 		return write_file(path_of(cg, "cpu", "cpu.cfs_quota_us"), "%s",
@@ -338,7 +341,8 @@ static int set_v1(const struct cgroup *cg, const char *file, const char *value)
 		limit = cgroup_read(cg, "memory.max", NULL);
 		if (limit < 0)
 			return -1;
-		narrate("v1: memory.swap.max %s is memory.memsw.limit_in_bytes = memory.limit_in_bytes", value);
+		narrate("v1: memory.swap.max %s is memory.memsw.limit_in_bytes = memory.limit_in_bytes",
+			value);
 		return write_file(path_of(cg, "memory", f->v1), "%lld", limit);
 	}
 	narrate("v1: %s is %s/%s", file, f->controller, f->v1);
@@ -471,7 +475,8 @@ int cgroup_remove(struct cgroup *cg)
 		status = remove_dir(path_of(cg, NULL, ""));
 	} else {
 		for (i = 0; i < COUNT(v1_controllers); i++) {
-			if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i], cg->rel) < 0 ||
+			if (join(path, sizeof(path), "%s/%s/%s", cg->root, v1_controllers[i],
+				 cg->rel) < 0 ||
 			    remove_dir(path) < 0)
 				status = -1;
 		}

@@ -19,6 +19,7 @@
 #include "kcall.h"
 #include "parse.h"
 
+/* clang-format off */
 static const char *const steps[] = {
 	[1] = "step01-chroot",
 	[2] = "step02-pid-ns",
@@ -29,15 +30,16 @@ static const char *const steps[] = {
 	[7] = "step07-cgroups",
 	[8] = "step08-overlay",
 };
+/* clang-format on */
 
 #define NSTEPS ((int)(sizeof(steps) / sizeof(steps[0])) - 1)
 
 /* Every option of every step, with the step that brings it. */
 struct option_info {
-	const char *name;	/* long name, without "--" */
-	char letter;		/* short name, or 0 */
-	int step;		/* the first step that has it */
-	const char *arg;	/* its value's name, or NULL for a flag */
+	const char *name; /* long name, without "--" */
+	char letter;	  /* short name, or 0 */
+	int step;	  /* the first step that has it */
+	const char *arg;  /* its value's name, or NULL for a flag */
 	const char *help;
 };
 
@@ -103,8 +105,8 @@ static const struct option_info *find_option(const char *word, const char **valu
 
 /* The fewest bytes --memory takes; the most processes --pids-limit does
  * (the kernel's own ceiling, PID_MAX_LIMIT on 64-bit). */
-#define MEMORY_MIN	(4LL << 20)
-#define PIDS_MAX	4194304
+#define MEMORY_MIN (4LL << 20)
+#define PIDS_MAX   4194304
 
 /* --cpus can give at most every CPU this machine has. */
 static long online_cpus(void)
@@ -115,39 +117,55 @@ static long online_cpus(void)
 }
 
 /* Store the value of an option this step has. */
-static int set_option(struct config *c, const struct option_info *o,
-		      const char *value, char *err, size_t errlen)
+static int set_option(struct config *c, const struct option_info *o, const char *value, char *err,
+		      size_t errlen)
 {
 	if (strcmp(o->name, "verbose") == 0) {
 		c->verbose++;
 	} else if (strcmp(o->name, "hostname") == 0) {
 		if (!valid_hostname(value))
-			return fail(err, errlen, "--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes", value);
+			return fail(
+				err, errlen,
+				"--hostname \"%s\": use 1 to 64 letters, digits, dots and dashes",
+				value);
 		c->hostname = value;
 	} else if (strcmp(o->name, "net") == 0) {
 		if (strcmp(value, "none") != 0 && strcmp(value, "veth") != 0)
-			return fail(err, errlen, "--net \"%s\": unknown mode: use none (loopback only) or veth", value);
+			return fail(err, errlen,
+				    "--net \"%s\": unknown mode: use none (loopback only) or veth",
+				    value);
 		c->net_veth = strcmp(value, "veth") == 0;
 	} else if (strcmp(o->name, "memory") == 0) {
 		c->memory = parse_size(value);
 		if (c->memory < 0)
-			return fail(err, errlen, "--memory \"%s\": not a size: use a number with K, M or G, like 64M", value);
+			return fail(
+				err, errlen,
+				"--memory \"%s\": not a size: use a number with K, M or G, like 64M",
+				value);
 		if (c->memory < MEMORY_MIN)
-			return fail(err, errlen, "--memory \"%s\": too small: use at least 4M (less cannot start a shell)", value);
+			return fail(
+				err, errlen,
+				"--memory \"%s\": too small: use at least 4M (less cannot start a shell)",
+				value);
 		c->memory_arg = value;
 	} else if (strcmp(o->name, "cpus") == 0) {
 		c->cpu_quota = parse_cpus(value, CPU_PERIOD, online_cpus());
 		if (c->cpu_quota < 0)
-			return fail(err, errlen, "--cpus \"%s\": use a number of CPUs from 0.01 to %ld (this machine's), like 0.5",
-				    value, online_cpus());
+			return fail(
+				err, errlen,
+				"--cpus \"%s\": use a number of CPUs from 0.01 to %ld (this machine's), like 0.5",
+				value, online_cpus());
 		c->cpus_arg = value;
 	} else if (strcmp(o->name, "pids-limit") == 0) {
 		c->pids_limit = parse_count(value, PIDS_MAX);
 		if (c->pids_limit < 0)
-			return fail(err, errlen, "--pids-limit \"%s\": use a whole number from 1 to %d", value, PIDS_MAX);
+			return fail(err, errlen,
+				    "--pids-limit \"%s\": use a whole number from 1 to %d", value,
+				    PIDS_MAX);
 	} else if (strcmp(o->name, "layer") == 0) {
 		if (c->nlayers == MAX_LAYERS)
-			return fail(err, errlen, "--layer \"%s\": at most %d layers", value, MAX_LAYERS);
+			return fail(err, errlen, "--layer \"%s\": at most %d layers", value,
+				    MAX_LAYERS);
 		c->layers[c->nlayers++] = value;
 	} else if (strcmp(o->name, "keep") == 0) {
 		c->keep = 1;
@@ -155,14 +173,15 @@ static int set_option(struct config *c, const struct option_info *o,
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
 		if (c->userns_base < 0)
-			return fail(err, errlen, "--userns-base \"%s\": cannot be mapped: use a host id from 1 to %ld, so that all %d container ids fit below 4294967295",
-				    value, 4294967294L - USERNS_SIZE + 1, USERNS_SIZE);
+			return fail(
+				err, errlen,
+				"--userns-base \"%s\": cannot be mapped: use a host id from 1 to %ld, so that all %d container ids fit below 4294967295",
+				value, 4294967294L - USERNS_SIZE + 1, USERNS_SIZE);
 	}
 	return 0;
 }
 
-int parse_args(struct config *c, int step, int argc, char **argv,
-	       char *err, size_t errlen)
+int parse_args(struct config *c, int step, int argc, char **argv, char *err, size_t errlen)
 {
 	int i;
 
@@ -177,7 +196,9 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return 1;
 	if (strcmp(argv[1], "run") != 0)
-		return fail(err, errlen, "unknown command \"%s\": the only command is \"run\" (try --help)", argv[1]);
+		return fail(err, errlen,
+			    "unknown command \"%s\": the only command is \"run\" (try --help)",
+			    argv[1]);
 
 	for (i = 2; i < argc && argv[i][0] == '-'; i++) {
 		const struct option_info *o;
@@ -191,13 +212,15 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 		if (!o)
 			return fail(err, errlen, "unknown option \"%s\" (try --help)", argv[i]);
 		if (o->step > step)
-			return fail(err, errlen, "--%s arrives in step %02d (%s); this is step %02d",
-				    o->name, o->step, step_name(o->step), step);
+			return fail(err, errlen,
+				    "--%s arrives in step %02d (%s); this is step %02d", o->name,
+				    o->step, step_name(o->step), step);
 		if (strcmp(o->name, "help") == 0)
 			return 1;
 		if (o->arg && !value) {
 			if (i + 1 >= argc)
-				return fail(err, errlen, "--%s needs a value: --%s %s", o->name, o->name, o->arg);
+				return fail(err, errlen, "--%s needs a value: --%s %s", o->name,
+					    o->name, o->arg);
 			value = argv[++i];
 		}
 		if (!o->arg && value)
@@ -206,7 +229,9 @@ int parse_args(struct config *c, int step, int argc, char **argv,
 			return -1;
 	}
 	if (i >= argc)
-		return fail(err, errlen, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
+		return fail(
+			err, errlen,
+			"missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
 	c->rootfs = c->image = argv[i++];
 	if (i >= argc)
 		return fail(err, errlen, "missing COMMAND to run in \"%s\"", c->rootfs);
@@ -219,11 +244,12 @@ void usage_text(int step, char *buf, size_t size)
 	size_t i, n = 0;
 	int later = 0;
 
-#define ADD(...) do {							\
-		int w_ = snprintf(n < size ? buf + n : NULL,		\
-				  n < size ? size - n : 0, __VA_ARGS__);	\
-		if (w_ > 0)						\
-			n += (size_t)w_;				\
+#define ADD(...)                                                                                   \
+	do {                                                                                       \
+		int w_ =                                                                           \
+			snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, __VA_ARGS__); \
+		if (w_ > 0)                                                                        \
+			n += (size_t)w_;                                                           \
 	} while (0)
 
 	ADD("usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]\n\n");
@@ -237,9 +263,9 @@ void usage_text(int step, char *buf, size_t size)
 			later = 1;
 			continue;
 		}
-		snprintf(left, sizeof(left), "%c%c%c --%s %s",
-			 o->letter ? '-' : ' ', o->letter ? o->letter : ' ',
-			 o->letter ? ',' : ' ', o->name, o->arg ? o->arg : "");
+		snprintf(left, sizeof(left), "%c%c%c --%s %s", o->letter ? '-' : ' ',
+			 o->letter ? o->letter : ' ', o->letter ? ',' : ' ', o->name,
+			 o->arg ? o->arg : "");
 		ADD("  %-22s %s\n", left, o->help);
 	}
 	if (later) {
@@ -273,7 +299,8 @@ static void check_layer(const char *what, const char *path)
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		die("%s \"%s\" is not a directory", what, path);
 	if (strpbrk(path, ":,"))
-		die("%s \"%s\": an overlay layer's path cannot hold ':' or ',' (they separate the mount's options)", what, path);
+		die("%s \"%s\": an overlay layer's path cannot hold ':' or ',' (they separate the mount's options)",
+		    what, path);
 	if (statfs(path, &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC)
 		die("%s \"%s\" is on an overlay filesystem (inside a container already?): boxlab does not stack an overlay on an overlay; copy it to a disk filesystem (ext4, xfs, btrfs)",
 		    what, path);
@@ -288,7 +315,8 @@ static void check_layer(const char *what, const char *path)
  * needs NEED too.  Rootless, they are your own.  (A kit cloned into a
  * home directory of mode 0700 or 0750 meets this first.)
  */
-static void check_reachable(const struct config *c, const char *what, const char *given, mode_t need)
+static void check_reachable(const struct config *c, const char *what, const char *given,
+			    mode_t need)
 {
 	char path[PATH_MAX], *slash;
 	struct stat st;
@@ -297,10 +325,11 @@ static void check_reachable(const struct config *c, const char *what, const char
 		return;
 	snprintf(path, sizeof(path), "%s", given);
 	for (;;) {
-		if (stat(path, &st) == 0 && (long)st.st_uid != c->userns_base && (st.st_mode & need) != need)
+		if (stat(path, &st) == 0 && (long)st.st_uid != c->userns_base &&
+		    (st.st_mode & need) != need)
 			die("%s \"%s\": container root (host uid %ld) cannot %s %s (mode %04o): chmod o+%s it, or use another dir",
-			    what, given, c->userns_base, need & S_IROTH ? "read" : "pass through", path,
-			    (unsigned)(st.st_mode & 07777), need & S_IROTH ? "rx" : "x");
+			    what, given, c->userns_base, need & S_IROTH ? "read" : "pass through",
+			    path, (unsigned)(st.st_mode & 07777), need & S_IROTH ? "rx" : "x");
 		need = S_IXOTH;
 		slash = strrchr(path, '/');
 		if (slash && slash != path)
@@ -349,8 +378,7 @@ static void check_state_dir(const struct config *c)
 		    dir, path);
 }
 
-void parse_command_line(struct config *c, int step, const char *prog,
-			int argc, char **argv)
+void parse_command_line(struct config *c, int step, const char *prog, int argc, char **argv)
 {
 	unsigned char bytes[4];
 	char err[512];
@@ -391,8 +419,7 @@ void parse_command_line(struct config *c, int step, const char *prog,
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
 		die("cannot pick a container id: getrandom failed");
-	snprintf(c->id, sizeof(c->id), "%02x%02x%02x%02x",
-		 bytes[0], bytes[1], bytes[2], bytes[3]);
+	snprintf(c->id, sizeof(c->id), "%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3]);
 	/* Host-side links start with "bx", so a leftover is easy to spot. */
 	snprintf(c->host_link, sizeof(c->host_link), "bx%.8s", c->id);
 }

@@ -15,7 +15,7 @@
 #include "cgroup.h"
 #include "subnet.h"
 
-#define MAX_LAYERS	16	/* --layer, at most (step 08) */
+#define MAX_LAYERS 16 /* --layer, at most (step 08) */
 
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
@@ -33,26 +33,26 @@ struct config {
 	char host_link[16];	/* the host end of the veth: "bx" + id (step 06) */
 	struct subnet subnet;	/* the veth's two addresses (step 06) */
 	long long memory;	/* --memory in bytes, or 0 for no limit (step 07) */
-	const char *memory_arg;	/* --memory as given, "32M", for messages */
+	const char *memory_arg; /* --memory as given, "32M", for messages */
 	long cpu_quota;		/* --cpus as microseconds per CPU_PERIOD, or 0 */
 	const char *cpus_arg;	/* --cpus as given */
 	long pids_limit;	/* --pids-limit, or 0 for no limit */
 	struct cgroup cg;	/* the container's cgroup (step 07) */
 	int state_lock;		/* the lock that says this runtime is alive, or -1 */
-	const char *layers[MAX_LAYERS];	/* --layer DIRs, in the order given (step 08) */
+	const char *layers[MAX_LAYERS]; /* --layer DIRs, in the order given (step 08) */
 	int nlayers;
-	int keep;		/* --keep: leave the state dir for a look */
-	char state[4000];	/* the container's state dir (step 08) */
-	char merged[4096];	/* the overlay, in it: the container's root */
-	pid_t pid;		/* the container's first process, until reaped */
+	int keep;	   /* --keep: leave the state dir for a look */
+	char state[4000];  /* the container's state dir (step 08) */
+	char merged[4096]; /* the overlay, in it: the container's root */
+	pid_t pid;	   /* the container's first process, until reaped */
 };
 
 /* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */
-#define CPU_PERIOD	100000
+#define CPU_PERIOD 100000
 
 /* Container ids 0..65535 map to userns_base..userns_base+65535 (step 05). */
-#define USERNS_SIZE		65536
-#define USERNS_BASE_DEFAULT	100000
+#define USERNS_SIZE	    65536
+#define USERNS_BASE_DEFAULT 100000
 
 /* The directory name of step N ("step03-uts-ipc"), or NULL. */
 const char *step_name(int step);
@@ -62,8 +62,7 @@ const char *step_name(int step);
  * Returns 0 when the container should run, 1 when help was asked for,
  * and -1 with one line in err (no program prefix) for a bad command line.
  */
-int parse_args(struct config *c, int step, int argc, char **argv,
-	       char *err, size_t errlen);
+int parse_args(struct config *c, int step, int argc, char **argv, char *err, size_t errlen);
 
 /* The --help text for step `step`, written into buf. */
 void usage_text(int step, char *buf, size_t size);
@@ -72,7 +71,6 @@ void usage_text(int step, char *buf, size_t size);
  * What a step's main() calls: parse, print help or die with the message
  * and status 125, check that ROOTFS is a directory, pick the container id.
  */
-void parse_command_line(struct config *c, int step, const char *prog,
-			int argc, char **argv);
+void parse_command_line(struct config *c, int step, const char *prog, int argc, char **argv);
 
 #endif

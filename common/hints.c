@@ -15,14 +15,13 @@
 
 struct hint {
 	const char *call;
-	const char *word;	/* NULL, or a word the call's text must contain */
+	const char *word; /* NULL, or a word the call's text must contain */
 	int err;
 	const char *text;
 };
 
 static const struct hint hints[] = {
-	{ "chroot", NULL, EPERM,
-	  "chroot needs CAP_SYS_CHROOT: run as root (sudo)" },
+	{ "chroot", NULL, EPERM, "chroot needs CAP_SYS_CHROOT: run as root (sudo)" },
 	{ "clone", NULL, EPERM,
 	  "new namespaces need CAP_SYS_ADMIN (run as root); a user namespace also needs a process that is not in a chroot, and, without root, a machine that allows it ('make doctor' checks both)" },
 	{ "clone", NULL, EINVAL,
@@ -31,8 +30,7 @@ static const struct hint hints[] = {
 	  "too many namespaces of one kind: see /proc/sys/user/max_*_namespaces" },
 	{ "unshare", NULL, EINVAL,
 	  "this kernel lacks the namespace asked for; the time namespace needs Linux 5.6" },
-	{ "unshare", NULL, EPERM,
-	  "new namespaces need CAP_SYS_ADMIN: run as root (sudo)" },
+	{ "unshare", NULL, EPERM, "new namespaces need CAP_SYS_ADMIN: run as root (sudo)" },
 	{ "write_file", "timens_offsets", EACCES,
 	  "timens_offsets can only be written before any process enters the time namespace, and by the owner of /proc/self (after changing ids, PR_SET_DUMPABLE)" },
 	{ "write_file", "timens_offsets", EPERM,
@@ -45,32 +43,26 @@ static const struct hint hints[] = {
 	  "without a UTS namespace this would rename the host; root only" },
 	{ "pivot_root", NULL, EINVAL,
 	  "the new root must be a mount point (bind it on itself first) and no mount on the way may be shared (make / private first)" },
-	{ "pivot_root", NULL, EBUSY,
-	  "the new root or the old one is already mounted there" },
-	{ "pivot_root", NULL, EPERM,
-	  "pivot_root needs CAP_SYS_ADMIN in the mount namespace" },
+	{ "pivot_root", NULL, EBUSY, "the new root or the old one is already mounted there" },
+	{ "pivot_root", NULL, EPERM, "pivot_root needs CAP_SYS_ADMIN in the mount namespace" },
 	{ "mount", "overlay", EACCES,
 	  "container root (host uid 100000, or --userns-base) must reach and read every layer: check the modes of the layers and of the dirs above them (mktemp -d makes 0700 dirs)" },
 	{ "mount", "overlay", EINVAL,
 	  "overlayfs refused its options: the upper and work dirs must be on one filesystem with d_type and user xattrs, and no layer may be an overlay itself" },
-	{ "mount", NULL, ENOSPC,
-	  "too many mounts, not a full disk: see /proc/sys/fs/mount-max" },
+	{ "mount", NULL, ENOSPC, "too many mounts, not a full disk: see /proc/sys/fs/mount-max" },
 	{ "mount", NULL, ENODEV,
 	  "this kernel does not know that filesystem type (see /proc/filesystems)" },
 	{ "mount", NULL, EINVAL,
 	  "a bind mount needs an existing source; a remount needs a mount point there" },
 	{ "mount", NULL, EPERM,
 	  "mounting needs CAP_SYS_ADMIN (run as root); in a user namespace, a remount must also keep the flags inherited from the host (nosuid, nodev, noexec, ro), and sysfs needs the network namespace" },
-	{ "mount", NULL, EBUSY,
-	  "something is already mounted there" },
-	{ "umount2", NULL, EINVAL,
-	  "the path is not a mount point (already unmounted?)" },
+	{ "mount", NULL, EBUSY, "something is already mounted there" },
+	{ "umount2", NULL, EINVAL, "the path is not a mount point (already unmounted?)" },
 	{ "mknod", NULL, EPERM,
 	  "creating device nodes needs CAP_MKNOD in the initial user namespace" },
 	{ "mount_setattr", NULL, EINVAL,
 	  "this filesystem cannot be id-mapped: Linux 5.12+ on ext4, xfs or btrfs (tmpfs 6.3+, overlayfs 5.19+); put ROOTFS on one, or run rootless" },
-	{ "open_tree", NULL, ENOSYS,
-	  "the new mount API needs Linux 5.2, id-mapped mounts 5.12" },
+	{ "open_tree", NULL, ENOSYS, "the new mount API needs Linux 5.2, id-mapped mounts 5.12" },
 	{ "cgroup_create", NULL, EACCES,
 	  "only root, or the owner of a delegated subtree, may make cgroups" },
 	{ "cgroup_create", NULL, EROFS,
@@ -91,18 +83,14 @@ static const struct hint hints[] = {
 	  "a link of that name exists already: a leftover of a killed run? 'ip link del' it" },
 	{ "nl_route_add_default", NULL, ENETUNREACH,
 	  "the gateway is not on any up link: give the link its address and bring it up first" },
-	{ "nl_open", NULL, EPROTONOSUPPORT,
-	  "this kernel has no rtnetlink (CONFIG_NET)" },
-	{ "*", NULL, EPERM,
-	  "this needs privilege the runtime does not have: run as root (sudo)" },
-	{ "*", NULL, EACCES,
-	  "permission denied on a path: check its owner and mode" },
+	{ "nl_open", NULL, EPROTONOSUPPORT, "this kernel has no rtnetlink (CONFIG_NET)" },
+	{ "*", NULL, EPERM, "this needs privilege the runtime does not have: run as root (sudo)" },
+	{ "*", NULL, EACCES, "permission denied on a path: check its owner and mode" },
 	{ "*", NULL, ENOENT,
 	  "a path does not exist: check the rootfs is complete ('make rootfs')" },
 	{ "*", NULL, EOVERFLOW,
 	  "an id is not mapped in the user namespace: write uid_map and gid_map first, then take the mapped ids (setresuid)" },
-	{ "*", NULL, ENOSYS,
-	  "this kernel does not have that system call" },
+	{ "*", NULL, ENOSYS, "this kernel does not have that system call" },
 };
 
 void call_name(const char *call, char *name, unsigned long size)

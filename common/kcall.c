@@ -78,8 +78,9 @@ void narrate(const char *fmt, ...)
 	/* -v -v: each line says when its call returned, in ms since start. */
 	if (boxlab_verbose > 1) {
 		clock_gettime(CLOCK_REALTIME, &now);
-		snprintf(when, sizeof(when), "%7.3f ms  ", (double)(now.tv_sec - started.tv_sec) * 1e3 +
-			 (double)(now.tv_nsec - started.tv_nsec) / 1e6);
+		snprintf(when, sizeof(when), "%7.3f ms  ",
+			 (double)(now.tv_sec - started.tv_sec) * 1e3 +
+				 (double)(now.tv_nsec - started.tv_nsec) / 1e6);
 	}
 	va_start(ap, fmt);
 	vprint(when, fmt, ap);
@@ -116,8 +117,7 @@ void die(const char *fmt, ...)
 	die_with(EXIT_RUNTIME_FAILED, "%s", line);
 }
 
-void kcall_check(long ret, int err, int fatal, const char *call,
-		 const char *why, ...)
+void kcall_check(long ret, int err, int fatal, const char *call, const char *why, ...)
 {
 	const char *hint;
 	char doing[1024];
@@ -134,9 +134,8 @@ void kcall_check(long ret, int err, int fatal, const char *call,
 		return;
 	}
 	hint = hint_for(call, err);
-	dprintf(STDERR_FILENO, "%s: cannot %s: %s failed: %s (%s)%s%s%s\n",
-		boxlab_prog, doing, call, errno_name(err), strerror(err),
-		hint ? "; hint: " : "", hint ? hint : "",
+	dprintf(STDERR_FILENO, "%s: cannot %s: %s failed: %s (%s)%s%s%s\n", boxlab_prog, doing,
+		call, errno_name(err), strerror(err), hint ? "; hint: " : "", hint ? hint : "",
 		fatal ? "" : ", ignoring");
 	if (fatal)
 		finish(EXIT_RUNTIME_FAILED);

@@ -21,46 +21,45 @@
 
 /* Exit statuses of the runtime itself (the conventions of docker and podman). */
 enum {
-	EXIT_RUNTIME_FAILED = 125,	/* boxlab could not start the container */
-	EXIT_CANNOT_EXECUTE = 126,	/* COMMAND exists but cannot be executed */
-	EXIT_NOT_FOUND = 127,		/* COMMAND does not exist in the rootfs */
+	EXIT_RUNTIME_FAILED = 125, /* boxlab could not start the container */
+	EXIT_CANNOT_EXECUTE = 126, /* COMMAND exists but cannot be executed */
+	EXIT_NOT_FOUND = 127,	   /* COMMAND does not exist in the rootfs */
 };
 
 /* Set once from the command line; read by the narration. */
-extern const char *boxlab_prog;		/* "step04-mount-ns" */
-extern int boxlab_verbose;		/* -v */
+extern const char *boxlab_prog; /* "step04-mount-ns" */
+extern int boxlab_verbose;	/* -v */
 
 /*
  * GCC and clang statement expressions ("({ ... })") let the macro evaluate
  * to the call's own return value, so it can wrap clone() or open() too.
  * errno is saved before anything else can change it.
  */
-#define KCALL(call, ...) ({						\
-	long kcall_ret_ = (long)(call);					\
-	int kcall_errno_ = errno;					\
-	kcall_check(kcall_ret_, kcall_errno_, 1, #call, __VA_ARGS__);	\
-	kcall_ret_;							\
-})
+#define KCALL(call, ...)                                                      \
+	({                                                                    \
+		long kcall_ret_ = (long)(call);                               \
+		int kcall_errno_ = errno;                                     \
+		kcall_check(kcall_ret_, kcall_errno_, 1, #call, __VA_ARGS__); \
+		kcall_ret_;                                                   \
+	})
 
-#define KCALL_TOLERATED(call, ...) ({					\
-	long kcall_ret_ = (long)(call);					\
-	int kcall_errno_ = errno;					\
-	kcall_check(kcall_ret_, kcall_errno_, 0, #call, __VA_ARGS__);	\
-	kcall_ret_;							\
-})
+#define KCALL_TOLERATED(call, ...)                                            \
+	({                                                                    \
+		long kcall_ret_ = (long)(call);                               \
+		int kcall_errno_ = errno;                                     \
+		kcall_check(kcall_ret_, kcall_errno_, 0, #call, __VA_ARGS__); \
+		kcall_ret_;                                                   \
+	})
 
-void kcall_check(long ret, int err, int fatal, const char *call,
-		 const char *why, ...)
+void kcall_check(long ret, int err, int fatal, const char *call, const char *why, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /* A line of narration under -v: what the runtime is about to do. */
 void narrate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print "PROG: message" and exit with status (125 unless told otherwise). */
-void die(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-void die_with(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die_with(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* A warning that does not stop the runtime. */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -29,7 +29,7 @@
 struct nl_req {
 	struct nlmsghdr nh;
 	char buf[NL_REQ_SIZE];
-	int full;	/* an attribute did not fit: refuse to send */
+	int full; /* an attribute did not fit: refuse to send */
 };
 
 int nl_open(void)
@@ -51,8 +51,8 @@ static void *req_start(struct nl_req *req, int type, int flags, size_t hdrlen)
 }
 
 /* Append attribute type with len bytes of data; NULL if it does not fit. */
-static struct rtattr *attr_put(struct nl_req *req, unsigned short type,
-			       const void *data, size_t len)
+static struct rtattr *attr_put(struct nl_req *req, unsigned short type, const void *data,
+			       size_t len)
 {
 	size_t off = NLMSG_ALIGN(req->nh.nlmsg_len);
 	struct rtattr *rta;
@@ -86,8 +86,8 @@ static void attr_put_u32(struct nl_req *req, unsigned short type, __u32 v)
  * Open a nested attribute; its value so far is the len bytes of data
  * (VETH_INFO_PEER starts with a struct ifinfomsg).  nest_end() closes it.
  */
-static struct rtattr *nest_start(struct nl_req *req, unsigned short type,
-				 const void *data, size_t len)
+static struct rtattr *nest_start(struct nl_req *req, unsigned short type, const void *data,
+				 size_t len)
 {
 	return attr_put(req, type, data, len);
 }
@@ -151,8 +151,8 @@ static int nl_talk(int nl, struct nl_req *req)
 	}
 	req->nh.nlmsg_seq = ++seq;
 	do {
-		n = sendto(nl, req, req->nh.nlmsg_len, 0,
-			   (struct sockaddr *)&kernel, sizeof(kernel));
+		n = sendto(nl, req, req->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
+			   sizeof(kernel));
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
@@ -220,8 +220,7 @@ int nl_link_up(int nl, const char *ifname)
 	return nl_talk(nl, &req);
 }
 
-int nl_veth_create(int nl, const char *name, const char *peer,
-		   pid_t peer_netns_pid)
+int nl_veth_create(int nl, const char *name, const char *peer, pid_t peer_netns_pid)
 {
 	struct nl_req req;
 	struct ifinfomsg *ifi, peer_ifi;
@@ -302,7 +301,7 @@ int nl_route_add_default(int nl, const char *gateway)
 		return -1;
 	rtm = req_start(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 0;	/* 0.0.0.0/0: no RTA_DST needed */
+	rtm->rtm_dst_len = 0; /* 0.0.0.0/0: no RTA_DST needed */
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	/*

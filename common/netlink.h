@@ -58,8 +58,7 @@ int nl_link_up(int nl, const char *ifname);
  * namespace, EINVAL for a name of IFNAMSIZ characters or more, ESRCH when
  * @peer_netns_pid is no process.
  */
-int nl_veth_create(int nl, const char *name, const char *peer,
-		   pid_t peer_netns_pid);
+int nl_veth_create(int nl, const char *name, const char *peer, pid_t peer_netns_pid);
 
 /**
  * nl_addr_add() - add an IPv4 address, as "ip addr add ADDR/LEN dev IFNAME"

@@ -46,8 +46,7 @@ long long parse_size(const char *text)
 			return -1;
 		shift = 10 * (int)(unit - units + 1);
 		end++;
-		if (strcmp(end, "") != 0 && strcasecmp(end, "b") != 0 &&
-		    strcmp(end, "iB") != 0)
+		if (strcmp(end, "") != 0 && strcasecmp(end, "b") != 0 && strcmp(end, "iB") != 0)
 			return -1;
 	}
 	if (n > (unsigned long long)LLONG_MAX >> shift)

@@ -35,7 +35,7 @@ pid_t clone_into_cgroup(int (*fn)(void *), int flags, void *arg, int cgroup_fd)
 {
 	struct sys_clone_args args = {
 		.flags = (uint64_t)(flags & ~0xff) | CLONE_INTO_CGROUP,
-		.exit_signal = (uint64_t)(flags & 0xff),	/* clone() keeps it in the low byte */
+		.exit_signal = (uint64_t)(flags & 0xff), /* clone() keeps it in the low byte */
 		.cgroup = (uint64_t)cgroup_fd,
 	};
 	long pid = sys_clone3(&args);
@@ -73,15 +73,21 @@ const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size)
 {
 	/* Debian's and older Ubuntu's switch. */
 	if (read_sysctl(sysctl_dir, "kernel/unprivileged_userns_clone") == 0)
-		snprintf(buf, size, "unprivileged user namespaces are off (kernel.unprivileged_userns_clone = 0): run as root, or turn them on with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'");
+		snprintf(
+			buf, size,
+			"unprivileged user namespaces are off (kernel.unprivileged_userns_clone = 0): run as root, or turn them on with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'");
 	else if (read_sysctl(sysctl_dir, "user/max_user_namespaces") == 0)
-		snprintf(buf, size, "user namespaces are off (user.max_user_namespaces = 0): run as root, or allow some with 'sudo sysctl -w user.max_user_namespaces=15000'");
+		snprintf(
+			buf, size,
+			"user namespaces are off (user.max_user_namespaces = 0): run as root, or allow some with 'sudo sysctl -w user.max_user_namespaces=15000'");
 	/*
 	 * Ubuntu 23.10 and later: the user namespace is created, but AppArmor
 	 * takes every capability away inside it, so the first mount fails.
 	 */
 	else if (read_sysctl(sysctl_dir, "kernel/apparmor_restrict_unprivileged_userns") == 1)
-		snprintf(buf, size, "AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)");
+		snprintf(
+			buf, size,
+			"AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)");
 	else
 		return NULL;
 	return buf;
@@ -129,10 +135,12 @@ int wait_for_container(const struct config *c, pid_t pid)
 
 	(void)c;
 	forward_signals_to(pid);
-	narrate("waiting for the container (pid %d on the host); SIGINT, SIGTERM, SIGHUP and SIGQUIT go to it", pid);
+	narrate("waiting for the container (pid %d on the host); SIGINT, SIGTERM, SIGHUP and SIGQUIT go to it",
+		pid);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR)
-			die("cannot wait for the container: waitpid(%d) failed: %s", pid, errno_name(errno));
+			die("cannot wait for the container: waitpid(%d) failed: %s", pid,
+			    errno_name(errno));
 	}
 	if (WIFEXITED(status)) {
 		narrate("the container exited with status %d", WEXITSTATUS(status));
@@ -150,19 +158,28 @@ static void __attribute__((noreturn)) explain_exec_failure(const struct config *
 	struct stat st;
 
 	if (err == ENOENT && strchr(cmd, '/') && stat(cmd, &st) == 0)
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
-			 cmd, c->image);
+		die_with(
+			EXIT_NOT_FOUND,
+			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
+			cmd, c->image);
 	if (err == ENOENT && strchr(cmd, '/'))
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
-			 cmd, cmd, c->image);
+		die_with(
+			EXIT_NOT_FOUND,
+			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
+			cmd, cmd, c->image);
 	if (err == ENOENT)
-		die_with(EXIT_NOT_FOUND, "cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
-			 cmd, cmd, CONTAINER_PATH, c->image);
-	die_with(EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s",
-		 cmd, errno_name(err), strerror(err),
-		 err == EACCES ? "it is not an executable file (check its mode, and that it is not a directory)" :
-		 err == ENOEXEC ? "not a program this kernel can run (another architecture, or a script without #!)" :
-		 "see execve(2), ERRORS");
+		die_with(
+			EXIT_NOT_FOUND,
+			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
+			cmd, cmd, CONTAINER_PATH, c->image);
+	die_with(
+		EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s", cmd,
+		errno_name(err), strerror(err),
+		err == EACCES
+			? "it is not an executable file (check its mode, and that it is not a directory)"
+		: err == ENOEXEC
+			? "not a program this kernel can run (another architecture, or a script without #!)"
+			: "see execve(2), ERRORS");
 }
 
 void exec_command(const struct config *c)

@@ -74,7 +74,6 @@ int make_dirs(const char *path, mode_t mode);
 int create_file(const char *path, mode_t mode);
 
 /* printf into a file, as "echo ... > path" would.  -1 with errno. */
-int write_file(const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

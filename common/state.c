@@ -174,7 +174,8 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 	} else if (sscanf(line, "dir %4095s", b) == 1) {
 		status = remove_tree(b);
 		snprintf(a, sizeof(a), "its state dir %s", b);
-	} else if (sscanf(line, "subnet %4095s %d", b, &index) == 2 && subnet_from_index(index, &s) == 0) {
+	} else if (sscanf(line, "subnet %4095s %d", b, &index) == 2 &&
+		   subnet_from_index(index, &s) == 0) {
 		s.owner = runtime;
 		status = subnet_release(b, &s);
 		snprintf(a, sizeof(a), "its claim on %s/30", s.host);
@@ -192,7 +193,8 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 	if (status < 0)
 		warn("container %s: cannot remove %s: %s, leaving it", id, a, errno_name(errno));
 	else
-		warn("removed what container %s left behind when its runtime was killed: %s", id, a);
+		warn("removed what container %s left behind when its runtime was killed: %s", id,
+		     a);
 	return status;
 }
 
@@ -209,7 +211,7 @@ static int sweep_one(int dir, const char *id)
 		return errno == ENOENT ? 0 : -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
-		return 0;	/* alive */
+		return 0; /* alive */
 	}
 	f = fdopen(fd, "r");
 	if (!f) {

@@ -36,14 +36,13 @@
 #include "process.h"
 #include "subnet.h"
 
-#define SUBNET_BASE	((10u << 24) | (200u << 16))	/* 10.200.0.0 */
+#define SUBNET_BASE ((10u << 24) | (200u << 16)) /* 10.200.0.0 */
 
 enum claim_state { CLAIM_FREE, CLAIM_LIVE, CLAIM_STALE };
 
 static void dotted(char *out, size_t size, unsigned int a)
 {
-	snprintf(out, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-		 (a >> 8) & 255, a & 255);
+	snprintf(out, size, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 }
 
 int subnet_from_index(int index, struct subnet *s)
@@ -176,7 +175,7 @@ static int create_claim(int dfd, const char *name, pid_t owner)
 	if (fd < 0)
 		return -1;
 	len = snprintf(text, sizeof(text), "%d\n", (int)owner);
-	errno = EIO;	/* what a short write reports */
+	errno = EIO; /* what a short write reports */
 	ok = write(fd, text, len) == len;
 	saved = errno;
 	if (close(fd) < 0 && ok) {
@@ -331,7 +330,7 @@ int subnet_release_stale(const char *dir, int *released)
 		if (unlinkat(dfd, d->d_name, 0) == 0)
 			count++;
 	}
-	closedir(dp);	/* closes dfd too */
+	closedir(dp); /* closes dfd too */
 	close(lockfd);
 	if (released)
 		*released = count;

@@ -19,15 +19,15 @@
 
 #include <sys/types.h>
 
-#define SUBNET_COUNT	16384	/* /30s in 10.200.0.0/16 */
+#define SUBNET_COUNT	 16384 /* /30s in 10.200.0.0/16 */
 #define SUBNET_PREFIXLEN 30
 
 struct subnet {
-	int index;		/* k, 0 to SUBNET_COUNT - 1 */
-	char host[16];		/* "10.200.0.1": the host's end */
-	char container[16];	/* "10.200.0.2": the container's end */
-	int prefixlen;		/* SUBNET_PREFIXLEN */
-	pid_t owner;		/* who claimed it; 0 if nobody did */
+	int index;	    /* k, 0 to SUBNET_COUNT - 1 */
+	char host[16];	    /* "10.200.0.1": the host's end */
+	char container[16]; /* "10.200.0.2": the container's end */
+	int prefixlen;	    /* SUBNET_PREFIXLEN */
+	pid_t owner;	    /* who claimed it; 0 if nobody did */
 };
 
 /**

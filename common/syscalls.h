@@ -16,7 +16,7 @@
 
 /* Older C library headers lack the newest namespace flags. */
 #ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME	0x00000080	/* Linux 5.6 */
+#define CLONE_NEWTIME 0x00000080 /* Linux 5.6 */
 #endif
 
 /*
@@ -24,7 +24,7 @@
  * wrappers and these names; older headers get them here.
  */
 #ifndef MOUNT_ATTR_IDMAP
-#define MOUNT_ATTR_IDMAP	0x00100000
+#define MOUNT_ATTR_IDMAP 0x00100000
 struct mount_attr {
 	uint64_t attr_set;
 	uint64_t attr_clr;
@@ -33,16 +33,16 @@ struct mount_attr {
 };
 #endif
 #ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE		1
+#define OPEN_TREE_CLONE 1
 #endif
 #ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC	O_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
 #endif
 #ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH	0x00000004
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #endif
 #ifndef AT_RECURSIVE
-#define AT_RECURSIVE		0x8000
+#define AT_RECURSIVE 0x8000
 #endif
 
 /*
@@ -50,7 +50,7 @@ struct mount_attr {
  * (5.7) starts the child in the cgroup whose directory is .cgroup.
  */
 #ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP	0x200000000ULL
+#define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 struct sys_clone_args {
 	uint64_t flags;
@@ -102,8 +102,8 @@ static inline int sys_mount_setattr(int dirfd, const char *path, unsigned int fl
 }
 
 /* move_mount(2): attach a detached mount (or move one) to a path. */
-static inline int sys_move_mount(int from_dirfd, const char *from_path,
-				 int to_dirfd, const char *to_path, unsigned int flags)
+static inline int sys_move_mount(int from_dirfd, const char *from_path, int to_dirfd,
+				 const char *to_path, unsigned int flags)
 {
 	return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
 }

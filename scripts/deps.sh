@@ -2,7 +2,7 @@
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
 # Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm", "bench",
-#                                      "cross", "vm-arm64" or "fresh"
+#                                      "cross", "vm-arm64", "fresh" or "lint"
 #
 # Every make target runs it first for the groups it needs, so that no
 # target relies on another having run before it.  It prints nothing when
@@ -90,8 +90,15 @@ fresh_packages=(
 )
 readonly fresh_why="to try the kit on a fresh machine"
 
+# lint: make lint checks the C's layout and the shell scripts.
+lint_packages=(
+	clang-format # the C as .clang-format lays it out
+	shellcheck   # the scripts and the tests, warnings and errors
+)
+readonly lint_why="to check the code's layout and the scripts"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross, vm-arm64 or fresh)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross, vm-arm64, fresh or lint)" >&2
 	exit 2
 }
 
@@ -170,6 +177,7 @@ main() {
 		cross) packages=("${cross_packages[@]}") because=$cross_why ;;
 		vm-arm64) packages=("${vm_arm64_packages[@]}") because=$vm_arm64_why ;;
 		fresh) packages=("${fresh_packages[@]}") because=$fresh_why ;;
+		lint) packages=("${lint_packages[@]}") because=$lint_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")

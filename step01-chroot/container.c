@@ -41,7 +41,7 @@ static int container_main(void *arg)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");

@@ -57,10 +57,10 @@ static int container_main(void *arg)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 
 	/* lesson 02: a new PID namespace */
-	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	/* end of lesson 02 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");

@@ -97,12 +97,12 @@ static int container_main(void *arg)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 
-	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	/* lesson 03: new UTS and IPC namespaces */
-	flags |= CLONE_NEWUTS;	/* its own host name */
-	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWUTS; /* its own host name */
+	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
 	/* end of lesson 03 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");

@@ -96,11 +96,13 @@ static void bind_rootfs(const struct config *c)
 /* /sys shows the host's devices: the container may look, not touch. */
 static void mount_sys(const struct config *c)
 {
-	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs",
+		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "mount /sys read-only");
 }
 
 /* Device nodes the container may have: none of them reaches hardware. */
+/* clang-format off */
 static const struct device {
 	const char *path;
 	unsigned int major, minor;
@@ -112,7 +114,9 @@ static const struct device {
 	{ "/dev/urandom", 1, 9 },
 	{ "/dev/tty", 5, 0 },
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct dev_link {
 	const char *path, *target;
 } dev_links[] = {
@@ -122,15 +126,17 @@ static const struct dev_link {
 	{ "/dev/stdout", "/proc/self/fd/1" },
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
+/* clang-format on */
 
 /* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
 
-	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"),
+	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC,
+		    "mode=0755,size=64k"),
 	      "mount an empty /dev");
-	umask(0);	/* the modes below are meant as written */
+	umask(0); /* the modes below are meant as written */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
 		const struct device *d = &devices[i];
 
@@ -142,10 +148,12 @@ static void mount_dev(const struct config *c)
 		      "link %s to %s", dev_links[i].path, dev_links[i].target);
 	KCALL(mkdir(in_rootfs(c, "/dev/pts"), 0755), "create /dev/pts");
 	/* newinstance: ptys of its own, not the host's (Linux 2.6.29). */
-	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620"),
 	      "mount a private devpts for the container's terminals");
 	KCALL(mkdir(in_rootfs(c, "/dev/shm"), 01777), "create /dev/shm");
-	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"),
+	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "mode=1777"),
 	      "mount /dev/shm for POSIX shared memory");
 	umask(022);
 }
@@ -166,7 +174,10 @@ static const char *const proc_read_only[] = {
 
 /* Entries that show host secrets or kernel memory: hidden behind /dev/null. */
 static const char *const proc_masked[] = {
-	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/timer_list",
+	"/proc/sched_debug",
 };
 
 /*
@@ -184,8 +195,11 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
-		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself",
+		      proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    NULL),
 		      "make %s read-only", proc_read_only[i]);
 	}
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
@@ -193,7 +207,8 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
+		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s",
+		      proc_masked[i]);
 	}
 }
 /* end of lesson 04 */
@@ -236,13 +251,13 @@ static int container_main(void *arg)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 
-	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
-	flags |= CLONE_NEWUTS;	/* its own host name */
-	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS; /* its own host name */
+	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
 	/* lesson 04: a new mount namespace */
-	flags |= CLONE_NEWNS;	/* its own mount table */
+	flags |= CLONE_NEWNS; /* its own mount table */
 	/* end of lesson 04 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");

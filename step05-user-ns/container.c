@@ -111,8 +111,10 @@ static void bind_rootfs(const struct config *c, int idmapped)
  */
 static void mount_sys(const struct config *c)
 {
-	KCALL(mount("/sys", in_rootfs(c, "/sys"), NULL, MS_BIND | MS_REC, NULL), "bind the host's /sys");
-	KCALL(mount(NULL, in_rootfs(c, "/sys"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	KCALL(mount("/sys", in_rootfs(c, "/sys"), NULL, MS_BIND | MS_REC, NULL),
+	      "bind the host's /sys");
+	KCALL(mount(NULL, in_rootfs(c, "/sys"), NULL,
+		    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "make /sys read-only");
 }
 
@@ -121,6 +123,7 @@ static const char *const devices[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
 
+/* clang-format off */
 static const struct dev_link {
 	const char *path, *target;
 } dev_links[] = {
@@ -130,18 +133,21 @@ static const struct dev_link {
 	{ "/dev/stdout", "/proc/self/fd/1" },
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
+/* clang-format on */
 
 /* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
 
-	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"),
+	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC,
+		    "mode=0755,size=64k"),
 	      "mount an empty /dev");
-	umask(0);	/* the modes below are meant as written */
+	umask(0); /* the modes below are meant as written */
 	/* In a user namespace mknod() of a device is refused: bind the host's. */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over", devices[i]);
+		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over",
+		      devices[i]);
 		KCALL(mount(devices[i], in_rootfs(c, devices[i]), NULL, MS_BIND, NULL),
 		      "bind the host's %s", devices[i]);
 	}
@@ -150,10 +156,12 @@ static void mount_dev(const struct config *c)
 		      "link %s to %s", dev_links[i].path, dev_links[i].target);
 	KCALL(mkdir(in_rootfs(c, "/dev/pts"), 0755), "create /dev/pts");
 	/* newinstance: ptys of its own, not the host's (Linux 2.6.29). */
-	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620"),
 	      "mount a private devpts for the container's terminals");
 	KCALL(mkdir(in_rootfs(c, "/dev/shm"), 01777), "create /dev/shm");
-	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"),
+	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "mode=1777"),
 	      "mount /dev/shm for POSIX shared memory");
 	umask(022);
 }
@@ -172,7 +180,10 @@ static const char *const proc_read_only[] = {
 
 /* Entries that show host secrets or kernel memory: hidden behind /dev/null. */
 static const char *const proc_masked[] = {
-	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/timer_list",
+	"/proc/sched_debug",
 };
 
 /*
@@ -190,8 +201,11 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
-		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself",
+		      proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    NULL),
 		      "make %s read-only", proc_read_only[i]);
 	}
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
@@ -199,7 +213,8 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
+		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s",
+		      proc_masked[i]);
 	}
 }
 
@@ -226,7 +241,8 @@ static int wait_for_id_maps(struct config *c)
 	int idmapped;
 
 	close(c->sync[SYNC_PARENT]);
-	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped),
+	      "sync 1: wait for the parent to map our ids");
 	/* lesson 05: become the container's root */
 	/*
 	 * Writing the maps did not change our ids: we still run as the host
@@ -269,14 +285,14 @@ static int container_main(void *arg)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 
-	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
-	flags |= CLONE_NEWUTS;	/* its own host name */
-	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
-	flags |= CLONE_NEWNS;	/* its own mount table */
+	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS; /* its own host name */
+	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWNS;  /* its own mount table */
 	/* lesson 05: a new user namespace */
-	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
+	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
 	/* end of lesson 05 */
 	return KCALL(clone(container_main, child_stack_top(), flags, c),
 		     "start the container's first process");
@@ -292,10 +308,12 @@ static pid_t start_container(struct config *c)
 static void write_id_maps(const struct config *c, pid_t pid)
 {
 	if (!c->rootless) {
-		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base,
+				 USERNS_SIZE),
 		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
 		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
-		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base,
+				 USERNS_SIZE),
 		      "map container gids the same way");
 		return;
 	}
@@ -305,7 +323,8 @@ static void write_id_maps(const struct config *c, pid_t pid)
 	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
 	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
 	 */
-	KCALL(write_file(in_proc(pid, "setgroups"), "deny"), "give up setgroups() in the container");
+	KCALL(write_file(in_proc(pid, "setgroups"), "deny"),
+	      "give up setgroups() in the container");
 	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
@@ -334,12 +353,14 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 		return -1;
 	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
 			    "open the container's user namespace");
-	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs,
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
 	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
-	if (KCALL_TOLERATED(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-			    "show the copy through the container's id map") < 0) {
+	if (KCALL_TOLERATED(
+		    sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+		    "show the copy through the container's id map") < 0) {
 		close(tree);
 		tree = -1;
 	}
@@ -364,7 +385,8 @@ int main(int argc, char **argv)
 	write_id_maps(&c, pid);
 	idmapped = idmap_rootfs(&c, pid);
 	/* end of lesson 05 */
-	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped), "sync 1: tell the child its ids are mapped");
+	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped),
+	      "sync 1: tell the child its ids are mapped");
 	if (idmapped >= 0)
 		close(idmapped);
 	return wait_for_container(&c, pid);

@@ -106,7 +106,8 @@ static void bind_rootfs(const struct config *c, int idmapped)
  */
 static void mount_sys(const struct config *c)
 {
-	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs",
+		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "mount /sys read-only");
 }
 
@@ -126,7 +127,8 @@ static void mount_cgroup(const struct config *c)
 	if (!c->cg.made)
 		return;
 	if (c->cg.layout == CGROUP_V2)
-		KCALL(mount("cgroup2", target, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		KCALL(mount("cgroup2", target, "cgroup2",
+			    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 		      "mount our cgroup, as the root of a cgroup2, read-only at %s", CGROUP_ROOT);
 	else
 		KCALL(cgroup_mount_v1(target, in_rootfs(c, "/proc/self/cgroup")),
@@ -139,6 +141,7 @@ static const char *const devices[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
 
+/* clang-format off */
 static const struct dev_link {
 	const char *path, *target;
 } dev_links[] = {
@@ -148,18 +151,21 @@ static const struct dev_link {
 	{ "/dev/stdout", "/proc/self/fd/1" },
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
+/* clang-format on */
 
 /* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
 
-	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"),
+	KCALL(mount("tmpfs", in_rootfs(c, "/dev"), "tmpfs", MS_NOSUID | MS_NOEXEC,
+		    "mode=0755,size=64k"),
 	      "mount an empty /dev");
-	umask(0);	/* the modes below are meant as written */
+	umask(0); /* the modes below are meant as written */
 	/* In a user namespace mknod() of a device is refused: bind the host's. */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
-		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over", devices[i]);
+		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over",
+		      devices[i]);
 		KCALL(mount(devices[i], in_rootfs(c, devices[i]), NULL, MS_BIND, NULL),
 		      "bind the host's %s", devices[i]);
 	}
@@ -168,10 +174,12 @@ static void mount_dev(const struct config *c)
 		      "link %s to %s", dev_links[i].path, dev_links[i].target);
 	KCALL(mkdir(in_rootfs(c, "/dev/pts"), 0755), "create /dev/pts");
 	/* newinstance: ptys of its own, not the host's (Linux 2.6.29). */
-	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
+	KCALL(mount("devpts", in_rootfs(c, "/dev/pts"), "devpts", MS_NOSUID | MS_NOEXEC,
+		    "newinstance,ptmxmode=0666,mode=0620"),
 	      "mount a private devpts for the container's terminals");
 	KCALL(mkdir(in_rootfs(c, "/dev/shm"), 01777), "create /dev/shm");
-	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777"),
+	KCALL(mount("shm", in_rootfs(c, "/dev/shm"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    "mode=1777"),
 	      "mount /dev/shm for POSIX shared memory");
 	umask(022);
 }
@@ -190,7 +198,10 @@ static const char *const proc_read_only[] = {
 
 /* Entries that show host secrets or kernel memory: hidden behind /dev/null. */
 static const char *const proc_masked[] = {
-	"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/timer_list",
+	"/proc/sched_debug",
 };
 
 /*
@@ -208,8 +219,11 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself", proc_read_only[i]);
-		KCALL(mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+		KCALL(mount(path, path, NULL, MS_BIND | MS_REC, NULL), "bind %s on itself",
+		      proc_read_only[i]);
+		KCALL(mount(NULL, path, NULL,
+			    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			    NULL),
 		      "make %s read-only", proc_read_only[i]);
 	}
 	for (i = 0; i < sizeof(proc_masked) / sizeof(proc_masked[0]); i++) {
@@ -217,7 +231,8 @@ static void protect_proc(const struct config *c)
 
 		if (access(path, F_OK) != 0)
 			continue;
-		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s", proc_masked[i]);
+		KCALL(mount(in_rootfs(c, "/dev/null"), path, NULL, MS_BIND, NULL), "hide %s",
+		      proc_masked[i]);
 	}
 }
 
@@ -244,7 +259,8 @@ static int wait_for_id_maps(struct config *c)
 	int idmapped;
 
 	close(c->sync[SYNC_PARENT]);
-	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped), "sync 1: wait for the parent to map our ids");
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped),
+	      "sync 1: wait for the parent to map our ids");
 	/*
 	 * Writing the maps did not change our ids: we still run as the host
 	 * ids we were cloned with.  Take the container's root ids, and drop
@@ -287,7 +303,8 @@ static void set_up_network(const struct config *c)
 		KCALL(nl_addr_add(nl, "eth0", c->subnet.container, c->subnet.prefixlen),
 		      "give eth0 the address %s/%d", c->subnet.container, c->subnet.prefixlen);
 		KCALL(nl_link_up(nl, "eth0"), "bring up eth0");
-		KCALL(nl_route_add_default(nl, c->subnet.host), "route the rest via the host's end, %s", c->subnet.host);
+		KCALL(nl_route_add_default(nl, c->subnet.host),
+		      "route the rest via the host's end, %s", c->subnet.host);
 	}
 	close(nl);
 }
@@ -349,8 +366,9 @@ static void make_cgroup(struct config *c)
 	enum cgroup_layout layout = cgroup_layout(CGROUP_ROOT);
 	char parent[192] = CGROUP_PARENT;
 
-	if (c->rootless && (layout != CGROUP_V2 ||
-			    cgroup_delegated(CGROUP_ROOT, "/proc/self/cgroup", parent, sizeof(parent) - 7) < 0)) {
+	if (c->rootless &&
+	    (layout != CGROUP_V2 ||
+	     cgroup_delegated(CGROUP_ROOT, "/proc/self/cgroup", parent, sizeof(parent) - 7) < 0)) {
 		if (c->memory || c->cpu_quota || c->pids_limit)
 			warn("rootless: no cgroup delegated to you (%s), so no limits: on cgroup v2 with systemd, run under 'systemd-run --user --scope -p Delegate=yes', or run as root",
 			     cgroup_layout_name(layout));
@@ -365,12 +383,14 @@ static void make_cgroup(struct config *c)
 	/* Past memory.max the OOM killer strikes inside the group; with swap
 	 * allowed, the group would page out instead. */
 	if (c->memory) {
-		KCALL(cgroup_set(&c->cg, "memory.max", "%lld", c->memory), "limit its memory to %s", c->memory_arg);
+		KCALL(cgroup_set(&c->cg, "memory.max", "%lld", c->memory), "limit its memory to %s",
+		      c->memory_arg);
 		KCALL_TOLERATED(cgroup_set(&c->cg, "memory.swap.max", "0"), "and its swap to none");
 	}
 	if (c->cpu_quota)
 		KCALL(cgroup_set(&c->cg, "cpu.max", "%ld %d", c->cpu_quota, CPU_PERIOD),
-		      "limit it to %s CPUs: %ldus of every %dus", c->cpus_arg, c->cpu_quota, CPU_PERIOD);
+		      "limit it to %s CPUs: %ldus of every %dus", c->cpus_arg, c->cpu_quota,
+		      CPU_PERIOD);
 	if (c->pids_limit)
 		KCALL(cgroup_set(&c->cg, "pids.max", "%ld", c->pids_limit),
 		      "limit it to %ld processes", c->pids_limit);
@@ -380,14 +400,14 @@ static void make_cgroup(struct config *c)
 /* Start the container's first process; the flags are the lesson. */
 static pid_t start_container(struct config *c)
 {
-	int flags = SIGCHLD;	/* tell the parent when the child ends */
+	int flags = SIGCHLD; /* tell the parent when the child ends */
 	pid_t pid;
 
 	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS;	/* its own host name */
 	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
 	flags |= CLONE_NEWNS;	/* its own mount table */
-	flags |= CLONE_NEWUSER;	/* its own user and group ids: root inside only */
+	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
 	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
 	/* lesson 07: start it inside its cgroup */
 	/*
@@ -400,7 +420,8 @@ static pid_t start_container(struct config *c)
 		if (pid > 0)
 			return pid;
 	}
-	pid = KCALL(clone(container_main, child_stack_top(), flags, c), "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
 	if (c->cg.made && c->cg.layout == CGROUP_V2)
 		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
 	return pid;
@@ -416,10 +437,12 @@ static pid_t start_container(struct config *c)
 static void write_id_maps(const struct config *c, pid_t pid)
 {
 	if (!c->rootless) {
-		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base,
+				 USERNS_SIZE),
 		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
 		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
-		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base, USERNS_SIZE),
+		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base,
+				 USERNS_SIZE),
 		      "map container gids the same way");
 		return;
 	}
@@ -429,7 +452,8 @@ static void write_id_maps(const struct config *c, pid_t pid)
 	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
 	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
 	 */
-	KCALL(write_file(in_proc(pid, "setgroups"), "deny"), "give up setgroups() in the container");
+	KCALL(write_file(in_proc(pid, "setgroups"), "deny"),
+	      "give up setgroups() in the container");
 	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
@@ -456,12 +480,14 @@ static int idmap_rootfs(const struct config *c, pid_t pid)
 		return -1;
 	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
 			    "open the container's user namespace");
-	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs,
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
 	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
-	if (KCALL_TOLERATED(sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-			    "show the copy through the container's id map") < 0) {
+	if (KCALL_TOLERATED(
+		    sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
+		    "show the copy through the container's id map") < 0) {
 		close(tree);
 		tree = -1;
 	}
@@ -485,8 +511,8 @@ static void claim_subnet(struct config *c)
 	KCALL(state_note(c->state_lock, "subnet %s %d", SUBNET_DIR, c->subnet.index),
 	      "note the claim in the runtime's state file");
 	/* end of lesson 07 */
-	narrate("the container's /30: %s on the host's end, %s on its own",
-		c->subnet.host, c->subnet.container);
+	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
+		c->subnet.container);
 }
 
 static void connect_veth(const struct config *c, pid_t pid)
@@ -519,7 +545,8 @@ static void report_end(const struct config *c, int status)
 		warn("the container was killed by the OOM killer (memory limit %s)",
 		     c->memory_arg ? c->memory_arg : "none: the host ran out");
 	else if (status > 128)
-		warn("the container was killed by signal %d (SIG%s)", status - 128, sigabbrev_np(status - 128));
+		warn("the container was killed by signal %d (SIG%s)", status - 128,
+		     sigabbrev_np(status - 128));
 	peak = cgroup_read(&c->cg, "memory.peak", NULL);
 	usec = cgroup_read(&c->cg, "cpu.stat", "usage_usec");
 	if (peak >= 0)
@@ -536,7 +563,8 @@ static void clean_up(void *arg)
 
 	stop_container(&c->pid);
 	/* lesson 07: remove the cgroup */
-	if (c->cg.made && KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
+	if (c->cg.made &&
+	    KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
 		narrate("removed the cgroup %s", c->cg.rel);
 	/* end of lesson 07 */
 	if (c->net_veth && c->subnet.owner != 0) {
@@ -548,7 +576,7 @@ static void clean_up(void *arg)
 	}
 	/* lesson 07: the state file goes last */
 	if (c->cg.made)
-		return;	/* not all gone: the next run will try again */
+		return; /* not all gone: the next run will try again */
 	state_unlock(c, c->state_lock);
 	c->state_lock = -1;
 	/* end of lesson 07 */

@@ -2,7 +2,7 @@
 # make cli: the command-line tests of every step, TAP kept in build/tap.
 #   tests/cli.sh step01-chroot step02-pid-ns ...
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 # SHARED=1: run in a mount namespace whose mounts are all shared, as
 # systemd makes them, where a propagation mistake shows as a leaked mount.
 if [ "${SHARED:-}" = 1 ] && [ -z "${BOXLAB_SHARED_NS:-}" ]; then

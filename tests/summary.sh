@@ -2,7 +2,7 @@
 # The closing line of `make test`: every TAP result under build/tap counted,
 # but the emulated machines': those are make test-vm's, test-arm64's and
 # test-fresh's, which may run beside make test (as in CI) and finish first.
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 shopt -s nullglob extglob
 files=(build/tap/!(matrix-vm-*|fresh).tap)
 passed=$(cat "${files[@]}" /dev/null | grep -E '^ok ' | grep -vc '# skip')

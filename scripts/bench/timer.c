@@ -40,18 +40,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_COMMANDS	32
-#define MAX_ARGS	64
-#define MAX_CONCURRENT	1000
+#define MAX_COMMANDS   32
+#define MAX_ARGS       64
+#define MAX_CONCURRENT 1000
 
 struct command {
 	char *label;
 	char *argv[MAX_ARGS + 1];
 	int nargs;
-	int stderr_fd;		/* a memfd: what the last run wrote to stderr */
-	long *times;		/* microseconds, one per counted run */
+	int stderr_fd; /* a memfd: what the last run wrote to stderr */
+	long *times;   /* microseconds, one per counted run */
 	int ntimes;
-	long maxrss;		/* KiB */
+	long maxrss; /* KiB */
 };
 
 static struct command commands[MAX_COMMANDS];
@@ -124,8 +124,8 @@ static pid_t start(struct command *cmd)
 		char *mark = strstr(cmd->argv[i], "%i");
 
 		argv[i] = cmd->argv[i];
-		if (mark && asprintf(&argv[i], "%.*s%s%s", (int)(mark - cmd->argv[i]),
-				     cmd->argv[i], number, mark + 2) < 0)
+		if (mark && asprintf(&argv[i], "%.*s%s%s", (int)(mark - cmd->argv[i]), cmd->argv[i],
+				     number, mark + 2) < 0)
 			_exit(127);
 	}
 	argv[cmd->nargs] = NULL;
@@ -225,8 +225,10 @@ static void one_after_another(int runs, int warmup)
 
 		qsort(cmd->times, (size_t)cmd->ntimes, sizeof(long), by_value);
 		printf("%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%d\n", cmd->label,
-		       quantile(cmd->times, cmd->ntimes, 0.5), quantile(cmd->times, cmd->ntimes, 0.25),
-		       quantile(cmd->times, cmd->ntimes, 0.75), cmd->times[0], cmd->maxrss, cmd->ntimes);
+		       quantile(cmd->times, cmd->ntimes, 0.5),
+		       quantile(cmd->times, cmd->ntimes, 0.25),
+		       quantile(cmd->times, cmd->ntimes, 0.75), cmd->times[0], cmd->maxrss,
+		       cmd->ntimes);
 	}
 }
 
@@ -262,10 +264,17 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:w:j:")) != -1) {
 		switch (opt) {
-		case 'n': runs = atoi(optarg); break;
-		case 'w': warmup = atoi(optarg); break;
-		case 'j': concurrent = atoi(optarg); break;
-		default: goto usage;
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		case 'w':
+			warmup = atoi(optarg);
+			break;
+		case 'j':
+			concurrent = atoi(optarg);
+			break;
+		default:
+			goto usage;
 		}
 	}
 	if (optind != argc - 1 || runs < 1 || warmup < 0 || concurrent < 0 ||

@@ -8,9 +8,10 @@ load ../lib/common
 setup() {
 	load_libs
 	# The bench runs in a rootfs of its own: a leftover would be there.
+	# shellcheck disable=SC2034 # read by host_state
 	ROOTFS=$TOP/build/bench/rootfs
 	remember_host_state
-	cd "$TOP"
+	cd "$TOP" || return
 }
 
 teardown() {

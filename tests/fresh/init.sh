@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # The /init of the initramfs tests/fresh/run.sh boots: it starts the
 # learner's machine, a Debian 12 on the virtio disk vda, and hands over
 # to tests/fresh/guest.sh, as the login shell of a learner would be.
@@ -22,6 +23,7 @@ set -eu
 
 newroot=/newroot
 
+# shellcheck disable=SC2034 # read by /lib.sh (tests/vm/initlib.sh)
 init_name="boxlab fresh init"
 # start_initramfs, say, die, cmdline_value, load_modules, mount_system
 . /lib.sh

@@ -371,7 +371,7 @@ check_cpu_share() {
 	start_container --cpus 0.5 -- probe burn 2 || return 1
 	id=$(running_cgroup_id) || { end_background; echo "the container has no cgroup on the host"; return 1; }
 	before=$(cgroup_cpu_usec "$id")
-	wait_for_line done "$TEST_TMP/background.out" "$RUNTIME_PID" || { end_background; return 1; }
+	wait_for_line "done" "$TEST_TMP/background.out" "$RUNTIME_PID" || { end_background; return 1; }
 	after=$(cgroup_cpu_usec "$id")
 	end_background
 	# usec over 2 s, as a percentage of one CPU

@@ -26,7 +26,7 @@ static void value(int depth);
 
 static void string(void)
 {
-	p++;	/* the opening quote */
+	p++; /* the opening quote */
 	for (;;) {
 		unsigned char c = (unsigned char)*p;
 
@@ -87,7 +87,7 @@ static void number(void)
 
 static void members(int depth, char close)
 {
-	p++;	/* the opening bracket */
+	p++; /* the opening bracket */
 	skip_space();
 	if (*p == close) {
 		p++;

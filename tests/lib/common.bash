@@ -16,6 +16,7 @@ ROOTFS=build/test-rootfs
 [ "${ROOTLESS:-}" != 1 ] || ROOTFS=build/test-rootfs-rootless
 
 # Every step's name, as the runtime's messages give them.
+# shellcheck disable=SC2034 # for the test files
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
 	step05-user-ns step06-net-ns step07-cgroups step08-overlay)
 
@@ -31,6 +32,7 @@ load_libs() {
 
 # capture CMD...: like bats' run (sets $status and $output), for commands
 # whose status bats' run would warn about (127).
+# shellcheck disable=SC2034 # bats' names, read by the tests
 capture() {
 	status=0
 	output=$("$@" 2>&1) || status=$?
@@ -61,7 +63,7 @@ ROOTLESS_UID=65534
 
 # as_nobody CMD...: run CMD as the unprivileged user, with no groups.
 # setpriv execs, so CMD keeps setpriv's pid.
-AS_NOBODY=(setpriv --reuid=$ROOTLESS_UID --regid=$ROOTLESS_UID --clear-groups)
+AS_NOBODY=(setpriv --reuid="$ROOTLESS_UID" --regid="$ROOTLESS_UID" --clear-groups)
 as_nobody() {
 	"${AS_NOBODY[@]}" "$@"
 }
@@ -100,8 +102,8 @@ export ROOTLESS_UID TOP ROOTFS
 # wait_for_line REGEX FILE [PID]: until a line of FILE matches REGEX, for
 # at most 10 s, or until process PID (the writer) is gone.
 wait_for_line() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
 		if [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null; then
 			grep -qE "^($1)\$" "$2" 2>/dev/null && return 0
@@ -116,6 +118,7 @@ wait_for_line() {
 
 # wait_status PID: wait for a background job and keep its exit status in
 # $status (bats' `run wait` would wait in a subshell that has no such job).
+# shellcheck disable=SC2034 # bats' name, read by the tests
 wait_status() {
 	status=0
 	wait "$1" || status=$?

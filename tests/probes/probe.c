@@ -145,11 +145,13 @@ static int cmd_stat(const char *path)
 	if (lstat(path, &st) < 0)
 		return answer(0);
 	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-		printf("%s %u:%u\n", S_ISCHR(st.st_mode) ? "char" : "block",
-		       major(st.st_rdev), minor(st.st_rdev));
+		printf("%s %u:%u\n", S_ISCHR(st.st_mode) ? "char" : "block", major(st.st_rdev),
+		       minor(st.st_rdev));
 	else
-		puts(S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" :
-		     S_ISLNK(st.st_mode) ? "link" : "other");
+		puts(S_ISDIR(st.st_mode)   ? "dir"
+		     : S_ISREG(st.st_mode) ? "file"
+		     : S_ISLNK(st.st_mode) ? "link"
+					   : "other");
 	return 0;
 }
 
@@ -329,7 +331,7 @@ static int cmd_hold(const char *addr, const char *port, const char *pid)
 	pidfd = (int)syscall(SYS_pidfd_open, atoi(pid), 0);
 	if (pidfd < 0)
 		return answer(0);
-	p.fd = pidfd;	/* readable when the process has ended */
+	p.fd = pidfd; /* readable when the process has ended */
 	if (poll(&p, 1, 30000) != 1) {
 		errno = ETIMEDOUT;
 		return answer(0);
@@ -359,8 +361,10 @@ static const char *eth0_address(void)
 	if (getifaddrs(&list) < 0)
 		return NULL;
 	for (i = list; i; i = i->ifa_next)
-		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && strcmp(i->ifa_name, "eth0") == 0)
-			found = inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, text, sizeof(text));
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    strcmp(i->ifa_name, "eth0") == 0)
+			found = inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+					  text, sizeof(text));
 	freeifaddrs(list);
 	return found;
 }

@@ -9,7 +9,7 @@ load ../lib/common
 
 setup() {
 	load_libs
-	cd "$TOP"
+	cd "$TOP" || return
 }
 
 teardown() {

@@ -99,8 +99,8 @@ static void test_v2(void **state)
 	/* The parent's parent hands controllers down, one write each (a plain
 	 * file keeps what a longer write left: only the last write's start counts). */
 	assert_memory_equal(get(root, "cgroup.subtree_control"), "+pids", 5);
-	assert_string_equal(cgroup_path(&cg, "memory.max"), strcat(strcpy((char[128]){ 0 }, root),
-								 "/boxlab/c0ffee00/memory.max"));
+	assert_string_equal(cgroup_path(&cg, "memory.max"),
+			    strcat(strcpy((char[128]){ 0 }, root), "/boxlab/c0ffee00/memory.max"));
 	put(root, "boxlab/c0ffee00/memory.max", "max\n");
 	assert_int_equal(cgroup_set(&cg, "memory.max", "%lld", 32LL << 20), 0);
 	assert_string_equal(get(root, "boxlab/c0ffee00/memory.max"), "33554432");
@@ -137,7 +137,8 @@ static void test_v1(void **state)
 	assert_int_equal(cgroup_set(&cg, "memory.max", "33554432"), 0);
 	assert_string_equal(get(root, "memory/boxlab/c0ffee00/memory.limit_in_bytes"), "33554432");
 	assert_int_equal(cgroup_set(&cg, "memory.swap.max", "0"), 0);
-	assert_string_equal(get(root, "memory/boxlab/c0ffee00/memory.memsw.limit_in_bytes"), "33554432");
+	assert_string_equal(get(root, "memory/boxlab/c0ffee00/memory.memsw.limit_in_bytes"),
+			    "33554432");
 	assert_int_equal(cgroup_set(&cg, "cpu.max", "50000 100000"), 0);
 	assert_string_equal(get(root, "cpu/boxlab/c0ffee00/cpu.cfs_quota_us"), "50000");
 	assert_string_equal(get(root, "cpu/boxlab/c0ffee00/cpu.cfs_period_us"), "100000");
@@ -148,7 +149,8 @@ static void test_v1(void **state)
 	assert_string_equal(get(root, "pids/boxlab/c0ffee00/pids.max"), "32");
 	put(root, "cpuacct/boxlab/c0ffee00/cpuacct.usage", "2500000000\n");
 	assert_int_equal(cgroup_read(&cg, "cpu.stat", "usage_usec"), 2500000);
-	put(root, "memory/boxlab/c0ffee00/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+	put(root, "memory/boxlab/c0ffee00/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
 	assert_int_equal(cgroup_read(&cg, "memory.events", "oom_kill"), 2);
 	remove_fake(root);
 }
@@ -201,10 +203,8 @@ static void test_delegated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_v2),
-		cmocka_unit_test(test_v1),
-		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_layout),	  cmocka_unit_test(test_v2),
+		cmocka_unit_test(test_v1),	  cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_delegated),
 	};
 

@@ -119,8 +119,10 @@ static void test_valid_hostname(void **state)
 	assert_false(valid_hostname("-box"));
 	assert_false(valid_hostname("bad name"));
 	assert_false(valid_hostname("bad_name"));
-	assert_true(valid_hostname("0123456789012345678901234567890123456789012345678901234567890123"));
-	assert_false(valid_hostname("01234567890123456789012345678901234567890123456789012345678901234"));
+	assert_true(
+		valid_hostname("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(valid_hostname(
+		"01234567890123456789012345678901234567890123456789012345678901234"));
 }
 
 /* parse_args on a command line given as words. */
@@ -177,7 +179,8 @@ static void test_parse_args_errors(void **state)
 	assert_int_equal(parse(&c, 1, err, "container"), -1);
 	assert_string_equal(err, "missing the command \"run\" (try --help)");
 	assert_int_equal(parse(&c, 1, err, "container run"), -1);
-	assert_string_equal(err, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
+	assert_string_equal(
+		err, "missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
 	assert_int_equal(parse(&c, 1, err, "container run rootfs"), -1);
 	assert_string_equal(err, "missing COMMAND to run in \"rootfs\"");
 	assert_int_equal(parse(&c, 1, err, "container run --nope rootfs sh"), -1);
@@ -187,14 +190,17 @@ static void test_parse_args_errors(void **state)
 	assert_int_equal(parse(&c, 4, err, "container run --memory 64M rootfs sh"), -1);
 	assert_string_equal(err, "--memory arrives in step 07 (step07-cgroups); this is step 04");
 	assert_int_equal(parse(&c, 5, err, "container run --userns-base 0 rootfs sh"), -1);
-	assert_string_equal(err, "--userns-base \"0\": cannot be mapped: use a host id from 1 to 4294901759, so that all 65536 container ids fit below 4294967295");
+	assert_string_equal(
+		err,
+		"--userns-base \"0\": cannot be mapped: use a host id from 1 to 4294901759, so that all 65536 container ids fit below 4294967295");
 	assert_int_equal(parse(&c, 5, err, "container run --userns-base 4294901760 rootfs sh"), -1);
 	assert_int_equal(parse(&c, 5, err, "container run --userns-base 4294901759 rootfs sh"), 0);
 	assert_int_equal(c.userns_base, 4294901759L);
 	assert_int_equal(parse(&c, 3, err, "container run --hostname"), -1);
 	assert_string_equal(err, "--hostname needs a value: --hostname NAME");
 	assert_int_equal(parse(&c, 3, err, "container run --hostname a_b rootfs sh"), -1);
-	assert_string_equal(err, "--hostname \"a_b\": use 1 to 64 letters, digits, dots and dashes");
+	assert_string_equal(err,
+			    "--hostname \"a_b\": use 1 to 64 letters, digits, dots and dashes");
 	assert_int_equal(parse(&c, 3, err, "container run --verbose=yes rootfs sh"), -1);
 	assert_string_equal(err, "--verbose takes no value");
 	/* A prefix of an option is not the option. */
@@ -249,7 +255,8 @@ static void test_userns_blocker(void **state)
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/unprivileged_userns_clone", "0\n");
-	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "kernel.unprivileged_userns_clone=1"));
+	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)),
+			       "kernel.unprivileged_userns_clone=1"));
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/unprivileged_userns_clone", "1\n");
@@ -261,7 +268,8 @@ static void test_userns_blocker(void **state)
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/apparmor_restrict_unprivileged_userns", "1\n");
-	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "apparmor_restrict_unprivileged_userns=0"));
+	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)),
+			       "apparmor_restrict_unprivileged_userns=0"));
 	remove_fake(dir);
 }
 
@@ -277,18 +285,12 @@ static void test_step_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_call_name),
-		cmocka_unit_test(test_hints),
-		cmocka_unit_test(test_errno_name),
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_count),
-		cmocka_unit_test(test_parse_cpus),
-		cmocka_unit_test(test_valid_hostname),
-		cmocka_unit_test(test_parse_args),
-		cmocka_unit_test(test_parse_args_errors),
-		cmocka_unit_test(test_usage_text),
-		cmocka_unit_test(test_userns_blocker),
-		cmocka_unit_test(test_step_name),
+		cmocka_unit_test(test_call_name),	  cmocka_unit_test(test_hints),
+		cmocka_unit_test(test_errno_name),	  cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_count),	  cmocka_unit_test(test_parse_cpus),
+		cmocka_unit_test(test_valid_hostname),	  cmocka_unit_test(test_parse_args),
+		cmocka_unit_test(test_parse_args_errors), cmocka_unit_test(test_usage_text),
+		cmocka_unit_test(test_userns_blocker),	  cmocka_unit_test(test_step_name),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);

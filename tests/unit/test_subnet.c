@@ -30,11 +30,11 @@
 #include "netlink.h"
 #include "subnet.h"
 
-static int own_netns;	/* 1 when main() could unshare one */
+static int own_netns; /* 1 when main() could unshare one */
 
 struct tmp {
-	char top[64];		/* /tmp/boxlab-subnet-XXXXXX */
-	char dir[128];		/* top/run/subnets: claim makes it */
+	char top[64];  /* /tmp/boxlab-subnet-XXXXXX */
+	char dir[128]; /* top/run/subnets: claim makes it */
 };
 
 static int setup(void **state)
@@ -240,12 +240,12 @@ static void test_dead_owner_is_reclaimed(void **state)
 	struct subnet s;
 	char text[32];
 
-	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);	/* makes dir */
+	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0); /* makes dir */
 	snprintf(text, sizeof(text), "%d\n", (int)dead_pid());
 	put_claim(t, 1, text);
-	put_claim(t, 2, "");		/* a claimer died before writing */
+	put_claim(t, 2, ""); /* a claimer died before writing */
 	put_claim(t, 3, "garbage\n");
-	put_claim(t, 4, "1\n");		/* init: alive */
+	put_claim(t, 4, "1\n"); /* init: alive */
 
 	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
 	assert_int_equal(s.index, 1);
@@ -265,12 +265,12 @@ static void test_skips_subnets_on_links(void **state)
 	int nl;
 
 	if (!own_netns)
-		skip();	/* not root: no namespace of our own to make links in */
+		skip(); /* not root: no namespace of our own to make links in */
 	nl = nl_open();
 	assert_true(nl >= 0);
 	assert_int_equal(nl_veth_create(nl, "bxdying", "bxpeer", getpid()), 0);
-	assert_int_equal(nl_addr_add(nl, "bxdying", "10.200.0.1", 30), 0);	/* k = 0 */
-	assert_int_equal(nl_addr_add(nl, "bxpeer", "10.200.0.9", 30), 0);	/* k = 2 */
+	assert_int_equal(nl_addr_add(nl, "bxdying", "10.200.0.1", 30), 0); /* k = 0 */
+	assert_int_equal(nl_addr_add(nl, "bxpeer", "10.200.0.9", 30), 0);  /* k = 2 */
 	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
 	assert_int_equal(s.index, 1);
 	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);

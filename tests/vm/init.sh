@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # The /init of the initramfs tests/vm/run.sh boots: it turns the host's
 # files into the guest's root and hands over to tests/vm/guest.sh.
 #
@@ -26,6 +27,7 @@ set -eu
 
 newroot=/newroot
 
+# shellcheck disable=SC2034 # read by /lib.sh (tests/vm/initlib.sh)
 init_name="boxlab vm init"
 # start_initramfs, say, die, cmdline_value, load_modules, mount_system
 . /lib.sh
@@ -143,7 +145,7 @@ main() {
 	set_up_network
 	# switch_root, not chroot: the kernel refuses a user namespace to a
 	# chrooted process (clone says EPERM), and step 05 makes one.
-	# (unquoted: a word per step)
+	# shellcheck disable=SC2046 # unquoted: a word per step
 	exec switch_root "$newroot" /bin/bash "$repo/tests/vm/guest.sh" $(echo "$steps" | tr , ' ')
 }
 

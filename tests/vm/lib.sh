@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sets what its callers read; they set me
 # What the scripts that boot Debian under qemu share: the machine qemu
 # emulates for each architecture, Debian's kernel package, a root tree
 # unpacked from Debian's archive, an initramfs that loads modules in
@@ -36,7 +37,7 @@ set_arch() {
 	local console
 	case $1 in
 	amd64)
-		qemu=qemu-system-x86_64
+		qemu="qemu-system-x86_64"
 		qemu_machine=(-accel tcg -m 4096 -smp 1 -bios qboot.rom -nographic -no-reboot -nic none)
 		console=ttyS0
 		;;
@@ -45,7 +46,7 @@ set_arch() {
 		# needs no firmware (qemu starts the kernel and answers PSCI, which
 		# powers off).  cortex-a72 rather than max: no pointer
 		# authentication to emulate on every call and return.
-		qemu=qemu-system-aarch64
+		qemu="qemu-system-aarch64"
 		qemu_machine=(-machine virt -cpu cortex-a72 -accel tcg -m 4096 -smp 1 -nographic -no-reboot -nic none)
 		console=ttyAMA0
 		;;
