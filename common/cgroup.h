@@ -23,16 +23,16 @@
 
 enum cgroup_layout {
 	CGROUP_NONE, /* no group we may make (rootless without delegation) */
-	CGROUP_V1,   /* a hierarchy per controller, with or without cgroup2 */
-	CGROUP_V2,   /* one unified hierarchy */
+	CGROUP_V1, /* a hierarchy per controller, with or without cgroup2 */
+	CGROUP_V2, /* one unified hierarchy */
 };
 
 struct cgroup {
 	enum cgroup_layout layout;
 	char root[64]; /* where the hierarchies are mounted */
 	char rel[192]; /* the group inside each: "boxlab/ID" */
-	int fd;	       /* v2: the group's directory (CLONE_INTO_CGROUP), or -1 */
-	int made;      /* its directories exist */
+	int fd; /* v2: the group's directory (CLONE_INTO_CGROUP), or -1 */
+	int made; /* its directories exist */
 };
 
 /* Which layout is mounted at root ("/sys/fs/cgroup", or a test's copy). */

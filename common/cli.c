@@ -37,9 +37,9 @@ static const char *const steps[] = {
 /* Every option of every step, with the step that brings it. */
 struct option_info {
 	const char *name; /* long name, without "--" */
-	char letter;	  /* short name, or 0 */
-	int step;	  /* the first step that has it */
-	const char *arg;  /* its value's name, or NULL for a flag */
+	char letter; /* short name, or 0 */
+	int step; /* the first step that has it */
+	const char *arg; /* its value's name, or NULL for a flag */
 	const char *help;
 };
 

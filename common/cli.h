@@ -19,32 +19,32 @@
 
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
-	int step;		/* this program's step number, 1..8 */
-	char id[16];		/* a short random id: default hostname, names */
-	const char *rootfs;	/* the container's root: ROOTFS as given (step 08: its overlay) */
-	const char *image;	/* ROOTFS as given, for messages */
-	char **argv;		/* COMMAND [ARG...], NULL-terminated */
-	int verbose;		/* -v: narrate every kernel call; -v -v: with times */
-	const char *hostname;	/* --hostname, or NULL for the id (step 03) */
-	long userns_base;	/* --userns-base: host id of container root (step 05) */
-	int sync[2];		/* the parent/child handshake (step 05) */
-	int rootless;		/* run without root: only our own ids map (step 05) */
-	int net_veth;		/* --net veth, not none (step 06) */
-	char host_link[16];	/* the host end of the veth: "bx" + id (step 06) */
-	struct subnet subnet;	/* the veth's two addresses (step 06) */
-	long long memory;	/* --memory in bytes, or 0 for no limit (step 07) */
+	int step; /* this program's step number, 1..8 */
+	char id[16]; /* a short random id: default hostname, names */
+	const char *rootfs; /* the container's root: ROOTFS as given (step 08: its overlay) */
+	const char *image; /* ROOTFS as given, for messages */
+	char **argv; /* COMMAND [ARG...], NULL-terminated */
+	int verbose; /* -v: narrate every kernel call; -v -v: with times */
+	const char *hostname; /* --hostname, or NULL for the id (step 03) */
+	long userns_base; /* --userns-base: host id of container root (step 05) */
+	int sync[2]; /* the parent/child handshake (step 05) */
+	int rootless; /* run without root: only our own ids map (step 05) */
+	int net_veth; /* --net veth, not none (step 06) */
+	char host_link[16]; /* the host end of the veth: "bx" + id (step 06) */
+	struct subnet subnet; /* the veth's two addresses (step 06) */
+	long long memory; /* --memory in bytes, or 0 for no limit (step 07) */
 	const char *memory_arg; /* --memory as given, "32M", for messages */
-	long cpu_quota;		/* --cpus as microseconds per CPU_PERIOD, or 0 */
-	const char *cpus_arg;	/* --cpus as given */
-	long pids_limit;	/* --pids-limit, or 0 for no limit */
-	struct cgroup cg;	/* the container's cgroup (step 07) */
-	int state_lock;		/* the lock that says this runtime is alive, or -1 */
+	long cpu_quota; /* --cpus as microseconds per CPU_PERIOD, or 0 */
+	const char *cpus_arg; /* --cpus as given */
+	long pids_limit; /* --pids-limit, or 0 for no limit */
+	struct cgroup cg; /* the container's cgroup (step 07) */
+	int state_lock; /* the lock that says this runtime is alive, or -1 */
 	const char *layers[MAX_LAYERS]; /* --layer DIRs, in the order given (step 08) */
 	int nlayers;
-	int keep;	   /* --keep: leave the state dir for a look */
-	char state[4000];  /* the container's state dir (step 08) */
+	int keep; /* --keep: leave the state dir for a look */
+	char state[4000]; /* the container's state dir (step 08) */
 	char merged[4096]; /* the overlay, in it: the container's root */
-	pid_t pid;	   /* the container's first process, until reaped */
+	pid_t pid; /* the container's first process, until reaped */
 };
 
 /* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */

@@ -23,12 +23,12 @@
 enum {
 	EXIT_RUNTIME_FAILED = 125, /* boxlab could not start the container */
 	EXIT_CANNOT_EXECUTE = 126, /* COMMAND exists but cannot be executed */
-	EXIT_NOT_FOUND = 127,	   /* COMMAND does not exist in the rootfs */
+	EXIT_NOT_FOUND = 127, /* COMMAND does not exist in the rootfs */
 };
 
 /* Set once from the command line; read by the narration. */
 extern const char *boxlab_prog; /* "step04-mount-ns" */
-extern int boxlab_verbose;	/* -v */
+extern int boxlab_verbose; /* -v */
 
 /*
  * GCC and clang statement expressions ("({ ... })") let the macro evaluate

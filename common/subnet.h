@@ -23,11 +23,11 @@
 #define SUBNET_PREFIXLEN 30
 
 struct subnet {
-	int index;	    /* k, 0 to SUBNET_COUNT - 1 */
-	char host[16];	    /* "10.200.0.1": the host's end */
+	int index; /* k, 0 to SUBNET_COUNT - 1 */
+	char host[16]; /* "10.200.0.1": the host's end */
 	char container[16]; /* "10.200.0.2": the container's end */
-	int prefixlen;	    /* SUBNET_PREFIXLEN */
-	pid_t owner;	    /* who claimed it; 0 if nobody did */
+	int prefixlen; /* SUBNET_PREFIXLEN */
+	pid_t owner; /* who claimed it; 0 if nobody did */
 };
 
 /**

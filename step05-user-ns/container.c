@@ -290,7 +290,7 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS; /* its own host name */
 	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
-	flags |= CLONE_NEWNS;  /* its own mount table */
+	flags |= CLONE_NEWNS; /* its own mount table */
 	/* lesson 05: a new user namespace */
 	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
 	/* end of lesson 05 */

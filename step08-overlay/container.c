@@ -426,12 +426,12 @@ static pid_t start_container(struct config *c)
 	int flags = SIGCHLD; /* tell the parent when the child ends */
 	pid_t pid;
 
-	flags |= CLONE_NEWPID;	/* the command becomes PID 1 of a new tree */
-	flags |= CLONE_NEWUTS;	/* its own host name */
-	flags |= CLONE_NEWIPC;	/* its own System V IPC and POSIX queues */
-	flags |= CLONE_NEWNS;	/* its own mount table */
+	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
+	flags |= CLONE_NEWUTS; /* its own host name */
+	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
+	flags |= CLONE_NEWNS; /* its own mount table */
 	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
-	flags |= CLONE_NEWNET;	/* its own interfaces, addresses, routes and ports */
+	flags |= CLONE_NEWNET; /* its own interfaces, addresses, routes and ports */
 	/*
 	 * cgroup v2: born in its cgroup.  v1: it moves itself in, first
 	 * thing (container_main()).  Else the parent moves it in.

@@ -49,7 +49,7 @@ struct command {
 	char *argv[MAX_ARGS + 1];
 	int nargs;
 	int stderr_fd; /* a memfd: what the last run wrote to stderr */
-	long *times;   /* microseconds, one per counted run */
+	long *times; /* microseconds, one per counted run */
 	int ntimes;
 	long maxrss; /* KiB */
 };

@@ -33,7 +33,7 @@
 static int own_netns; /* 1 when main() could unshare one */
 
 struct tmp {
-	char top[64];  /* /tmp/boxlab-subnet-XXXXXX */
+	char top[64]; /* /tmp/boxlab-subnet-XXXXXX */
 	char dir[128]; /* top/run/subnets: claim makes it */
 };
 
@@ -270,7 +270,7 @@ static void test_skips_subnets_on_links(void **state)
 	assert_true(nl >= 0);
 	assert_int_equal(nl_veth_create(nl, "bxdying", "bxpeer", getpid()), 0);
 	assert_int_equal(nl_addr_add(nl, "bxdying", "10.200.0.1", 30), 0); /* k = 0 */
-	assert_int_equal(nl_addr_add(nl, "bxpeer", "10.200.0.9", 30), 0);  /* k = 2 */
+	assert_int_equal(nl_addr_add(nl, "bxpeer", "10.200.0.9", 30), 0); /* k = 2 */
 	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
 	assert_int_equal(s.index, 1);
 	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
