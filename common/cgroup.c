@@ -302,15 +302,6 @@ static const char *path_of(const struct cgroup *cg, const char *controller, cons
 	return path;
 }
 
-const char *cgroup_path(const struct cgroup *cg, const char *file)
-{
-	const struct v1_file *f = v1_file(file);
-
-	if (cg->layout == CGROUP_V1 && f)
-		return path_of(cg, f->controller ? f->controller : "memory", f->v1);
-	return path_of(cg, NULL, file);
-}
-
 /* v1: write what v2 says in one file, in the file(s) v1 has for it. */
 static int set_v1(const struct cgroup *cg, const char *file, const char *value)
 {

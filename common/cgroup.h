@@ -91,9 +91,6 @@ long long cgroup_read(const struct cgroup *cg, const char *file, const char *key
  */
 int cgroup_mount_v1(const char *target, const char *proc_cgroup);
 
-/* Where FILE of the group is for real, for messages. */
-const char *cgroup_path(const struct cgroup *cg, const char *file);
-
 /*
  * Empty the group (cgroup.kill where the kernel has it, Linux 5.14) and
  * remove its directories.  Does nothing if it was never made.

@@ -17,7 +17,6 @@
 #include "cgroup.h"
 #include "hints.h"
 #include "kcall.h"
-#include "netlink.h"
 #include "process.h"
 #include "state.h"
 #include "subnet.h"
@@ -64,6 +63,24 @@ static const char *lock_path(const struct config *c, const char *prefix)
 	return p;
 }
 
+/* One line of the lock file; the sweep reads them back in sweep_line(). */
+static int __attribute__((format(printf, 2, 3))) state_note(int lock, const char *fmt, ...)
+{
+	char line[PATH_MAX + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	line[n++] = '\n';
+	return write(lock, line, (size_t)n) == n ? 0 : -1;
+}
+
 int state_lock(const struct config *c)
 {
 	int fd, saved;
@@ -84,21 +101,20 @@ int state_lock(const struct config *c)
 	return -1;
 }
 
-int state_note(int lock, const char *fmt, ...)
+int state_note_cgroup(int lock, enum cgroup_layout layout, const char *root, const char *parent,
+		      const char *name)
 {
-	char line[PATH_MAX + 64];
-	va_list ap;
-	int n;
+	return state_note(lock, "cgroup %d %s %s/%s", layout, root, parent, name);
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	line[n++] = '\n';
-	return write(lock, line, (size_t)n) == n ? 0 : -1;
+int state_note_dir(int lock, const char *dir)
+{
+	return state_note(lock, "dir %s", dir);
+}
+
+int state_note_subnet(int lock, const char *dir, const struct subnet *s)
+{
+	return state_note(lock, "subnet %s %d", dir, s->index);
 }
 
 void state_unlock(const struct config *c, int lock)
@@ -163,7 +179,7 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 	char what[16], a[PATH_MAX + 64], b[PATH_MAX];
 	struct cgroup cg = { .fd = -1, .made = 1 };
 	struct subnet s;
-	int layout, index, nl, status = 0;
+	int layout, index, status = 0;
 
 	if (sscanf(line, "%15s", what) != 1 || strcmp(what, "runtime") == 0)
 		return 0;
@@ -179,13 +195,6 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 		s.owner = runtime;
 		status = subnet_release(b, &s);
 		snprintf(a, sizeof(a), "its claim on %s/30", s.host);
-	} else if (sscanf(line, "link %15s", b) == 1) {
-		nl = nl_open();
-		if (nl < 0 || (nl_link_delete(nl, b) < 0 && errno != ENODEV))
-			status = -1;
-		if (nl >= 0)
-			close(nl);
-		snprintf(a, sizeof(a), "its link %s", b);
 	} else {
 		warn("container %s left a note this runtime cannot read: %s", id, line);
 		return -1;

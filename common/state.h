@@ -18,7 +18,9 @@
 
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "cli.h"
+#include "subnet.h"
 
 /* Where a container's own state dir goes: BOXLAB_STATE_DIR, or the default
  * (/var/lib/boxlab as root; rootless, beside RUN). */
@@ -27,8 +29,15 @@ const char *state_root(const struct config *c);
 /* Take this container's lock file (RUN/ID); its descriptor, or -1 with errno. */
 int state_lock(const struct config *c);
 
-/* Note in the lock file something about to be made: "cgroup ...", "dir ...". */
-int state_note(int lock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Note in the lock file what is about to be made, before it is made: a
+ * cgroup (as cgroup_create() is given it), a state dir, a claim on a /30.
+ * 0, or -1 with errno.
+ */
+int state_note_cgroup(int lock, enum cgroup_layout layout, const char *root, const char *parent,
+		      const char *name);
+int state_note_dir(int lock, const char *dir);
+int state_note_subnet(int lock, const char *dir, const struct subnet *s);
 
 /* Everything it noted is gone: drop the lock file. */
 void state_unlock(const struct config *c, int lock);

@@ -19,7 +19,6 @@
  * is still on a link.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -60,21 +59,6 @@ int subnet_from_index(int index, struct subnet *s)
 	dotted(s->container, sizeof(s->container), net + 2);
 	s->prefixlen = SUBNET_PREFIXLEN;
 	return 0;
-}
-
-/* "12" -> 12; -1 for anything that is not a claim's name (".lock", "007"). */
-static int parse_index(const char *name)
-{
-	char *end;
-	long k;
-
-	if (name[0] < '0' || name[0] > '9' || (name[0] == '0' && name[1]))
-		return -1;
-	errno = 0;
-	k = strtol(name, &end, 10);
-	if (errno || *end || k >= SUBNET_COUNT)
-		return -1;
-	return (int)k;
 }
 
 /*
@@ -302,37 +286,5 @@ int subnet_release(const char *dir, const struct subnet *s)
 		return 0;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -1;
-	return 0;
-}
-
-int subnet_release_stale(const char *dir, int *released)
-{
-	struct dirent *d;
-	DIR *dp;
-	int dfd, lockfd, count = 0;
-
-	if (released)
-		*released = 0;
-	dfd = open_locked(dir, &lockfd);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -1;
-	dp = fdopendir(dfd);
-	if (!dp) {
-		close_both(dfd, lockfd);
-		return -1;
-	}
-	/* Removing entries readdir(3) has already returned is safe. */
-	while ((d = readdir(dp)) != NULL) {
-		if (parse_index(d->d_name) < 0)
-			continue;
-		if (claim_state(dfd, d->d_name) != CLAIM_STALE)
-			continue;
-		if (unlinkat(dfd, d->d_name, 0) == 0)
-			count++;
-	}
-	closedir(dp); /* closes dfd too */
-	close(lockfd);
-	if (released)
-		*released = count;
 	return 0;
 }

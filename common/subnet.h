@@ -71,13 +71,4 @@ int subnet_claim(const char *dir, pid_t owner, struct subnet *s);
  */
 int subnet_release(const char *dir, const struct subnet *s);
 
-/**
- * subnet_release_stale() - remove every claim whose owner is dead
- * @dir:      the claims' directory; a missing one has no claims
- * @released: if not NULL, set to how many claims were removed
- *
- * Return: 0, or -1 with errno set.
- */
-int subnet_release_stale(const char *dir, int *released);
-
 #endif

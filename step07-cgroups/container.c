@@ -376,7 +376,7 @@ static void make_cgroup(struct config *c)
 	}
 	if (c->rootless)
 		strcat(parent, "/" CGROUP_PARENT);
-	KCALL(state_note(c->state_lock, "cgroup %d %s %s/%s", layout, CGROUP_ROOT, parent, c->id),
+	KCALL(state_note_cgroup(c->state_lock, layout, CGROUP_ROOT, parent, c->id),
 	      "note the cgroup in the runtime's state file");
 	KCALL(cgroup_create(&c->cg, layout, CGROUP_ROOT, parent, c->id),
 	      "make the container's cgroup, %s/%s (%s)", parent, c->id, cgroup_layout_name(layout));
@@ -508,7 +508,7 @@ static void claim_subnet(struct config *c)
 		return;
 	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
 	/* lesson 07: note the /30 in the state file */
-	KCALL(state_note(c->state_lock, "subnet %s %d", SUBNET_DIR, c->subnet.index),
+	KCALL(state_note_subnet(c->state_lock, SUBNET_DIR, &c->subnet),
 	      "note the claim in the runtime's state file");
 	/* end of lesson 07 */
 	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,

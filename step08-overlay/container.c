@@ -400,7 +400,7 @@ static void make_cgroup(struct config *c)
 	}
 	if (c->rootless)
 		strcat(parent, "/" CGROUP_PARENT);
-	KCALL(state_note(c->state_lock, "cgroup %d %s %s/%s", layout, CGROUP_ROOT, parent, c->id),
+	KCALL(state_note_cgroup(c->state_lock, layout, CGROUP_ROOT, parent, c->id),
 	      "note the cgroup in the runtime's state file");
 	KCALL(cgroup_create(&c->cg, layout, CGROUP_ROOT, parent, c->id),
 	      "make the container's cgroup, %s/%s (%s)", parent, c->id, cgroup_layout_name(layout));
@@ -535,7 +535,7 @@ static void make_state_dir(struct config *c)
 		die("the state dir %s is on overlayfs, which cannot hold an overlay's upper dir: set BOXLAB_STATE_DIR to a directory on ext4, xfs, btrfs or tmpfs",
 		    root);
 	if (!c->keep)
-		KCALL(state_note(c->state_lock, "dir %s", c->state),
+		KCALL(state_note_dir(c->state_lock, c->state),
 		      "note the state dir in the runtime's state file");
 	KCALL(mkdir(c->state, 0700), "make the container's state dir %s", c->state);
 	if (!c->rootless)
@@ -569,7 +569,7 @@ static void claim_subnet(struct config *c)
 	if (!c->net_veth)
 		return;
 	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
-	KCALL(state_note(c->state_lock, "subnet %s %d", SUBNET_DIR, c->subnet.index),
+	KCALL(state_note_subnet(c->state_lock, SUBNET_DIR, &c->subnet),
 	      "note the claim in the runtime's state file");
 	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
 		c->subnet.container);

@@ -282,34 +282,6 @@ static void test_skips_subnets_on_links(void **state)
 	close(nl);
 }
 
-static void test_release_stale(void **state)
-{
-	struct tmp *t = *state;
-	struct subnet s;
-	char text[32];
-	int released = -1;
-
-	/* No directory yet: nothing to release. */
-	assert_int_equal(subnet_release_stale(t->dir, &released), 0);
-	assert_int_equal(released, 0);
-
-	assert_int_equal(subnet_claim(t->dir, getpid(), &s), 0);
-	snprintf(text, sizeof(text), "%d\n", (int)dead_pid());
-	put_claim(t, 1, text);
-	put_claim(t, 2, text);
-	put_claim(t, 3, "");
-	put_claim(t, 4, "1\n");
-
-	assert_int_equal(subnet_release_stale(t->dir, &released), 0);
-	assert_int_equal(released, 3);
-	assert_true(claim_exists(t, 0));
-	assert_false(claim_exists(t, 1));
-	assert_false(claim_exists(t, 2));
-	assert_false(claim_exists(t, 3));
-	assert_true(claim_exists(t, 4));
-	assert_int_equal(subnet_release_stale(t->dir, NULL), 0);
-}
-
 static void test_enospc(void **state)
 {
 	struct tmp *t = *state;
@@ -379,7 +351,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_release_leaves_new_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_owner_is_reclaimed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_skips_subnets_on_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 	};
