@@ -189,6 +189,7 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 	c->step = step;
 	c->userns_base = USERNS_BASE_DEFAULT;
 	c->sync[0] = c->sync[1] = -1;
+	c->idmapped = -1;
 	c->cg.fd = -1;
 	c->state_lock = -1;
 	if (argc < 2)

@@ -28,6 +28,7 @@ struct config {
 	const char *hostname; /* --hostname, or NULL for the id (step 03) */
 	long userns_base; /* --userns-base: host id of container root (step 05) */
 	int sync[2]; /* the parent/child handshake (step 05) */
+	int idmapped; /* an id-mapped copy of ROOTFS, detached: its fd, or -1 (step 05) */
 	int rootless; /* run without root: only our own ids map (step 05) */
 	int net_veth; /* --net veth, not none (step 06) */
 	char host_link[16]; /* the host end of the veth: "bx" + id (step 06) */

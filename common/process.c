@@ -128,12 +128,12 @@ static void forward_signals_to(pid_t pid)
 		sigaction(forwarded[i], &sa, NULL);
 }
 
-int wait_for_container(const struct config *c, pid_t pid)
+int wait_for_container(struct config *c)
 {
+	pid_t pid = c->pid;
 	int status;
 	int sig;
 
-	(void)c;
 	forward_signals_to(pid);
 	narrate("waiting for the container (pid %d on the host); SIGINT, SIGTERM, SIGHUP and SIGQUIT go to it",
 		pid);
@@ -142,6 +142,7 @@ int wait_for_container(const struct config *c, pid_t pid)
 			die("cannot wait for the container: waitpid(%d) failed: %s", pid,
 			    errno_name(errno));
 	}
+	c->pid = 0;
 	if (WIFEXITED(status)) {
 		narrate("the container exited with status %d", WEXITSTATUS(status));
 		return WEXITSTATUS(status);

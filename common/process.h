@@ -40,11 +40,12 @@ const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size);
 void require_user_namespaces(const struct config *c);
 
 /*
- * Wait for the container's first process, passing SIGINT, SIGTERM, SIGHUP
- * and SIGQUIT on to it.  Returns the status the runtime should exit with:
- * the command's own, or 128+N if signal N killed it.
+ * Wait for the container's first process, c->pid, passing SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT on to it; once it is reaped, c->pid is 0.  Returns the
+ * status the runtime should exit with: the command's own, or 128+N if
+ * signal N killed it.
  */
-int wait_for_container(const struct config *c, pid_t pid);
+int wait_for_container(struct config *c);
 
 /*
  * The last thing the child does: give COMMAND a clean environment and

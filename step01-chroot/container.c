@@ -19,41 +19,46 @@
 
 #include "boxlab.h"
 
+/* lesson 01: the root directory */
 /* Make ROOTFS this process's "/" (chroot(2)). */
 static void enter_rootfs(const struct config *c)
 {
-	/* lesson 01: the root directory */
 	KCALL(chroot(c->rootfs), "make \"%s\" the root directory", c->rootfs);
 	/* chroot() moves the root, not the working directory: move too. */
 	KCALL(chdir("/"), "stand at the new root");
-	/* end of lesson 01 */
 }
+/* end of lesson 01 */
 
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
 {
 	struct config *c = arg;
 
+	/* lesson 01: enter the root directory */
 	enter_rootfs(c);
+	/* end of lesson 01 */
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
 }
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	pid_t pid;
+	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_root(&c, "chroot needs CAP_SYS_CHROOT");
-	pid = start_container(&c);
-	return wait_for_container(&c, pid);
+	c.pid = start_container(&c);
+	status = wait_for_container(&c);
+	return status;
 }

@@ -26,7 +26,7 @@
 #include "boxlab.h"
 
 /* lesson 02: a /proc for the new tree */
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+/* A /proc that shows the new PID namespace: the mounter's one. */
 static void mount_proc(const struct config *c)
 {
 	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
@@ -54,16 +54,18 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
 	/* lesson 02: a new PID namespace */
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	/* end of lesson 02 */
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
 }
 
 /* lesson 02: unmount the container's /proc */
@@ -71,28 +73,40 @@ static pid_t start_container(struct config *c)
  * Without a mount namespace the container's /proc was mounted on the
  * host: take it away again.  Safe to call when it was never mounted.
  */
-static void clean_up(void *arg)
+static void unmount_proc(const struct config *c)
 {
-	const struct config *c = arg;
-
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
 			"unmount the container's /proc from the host");
+}
+/* end of lesson 02 */
+
+/* lesson 02: undo what the container left on the host */
+/* Undo, after the container or on a failure; each part may never have been made. */
+static void clean_up(void *arg)
+{
+	struct config *c = arg;
+
+	stop_container(&c->pid);
+	unmount_proc(c);
 }
 /* end of lesson 02 */
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	pid_t pid;
-	/* lesson 02: clean up on the host, on every path */
 	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	/* lesson 02: root, for new namespaces */
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
-	pid = start_container(&c);
-	on_die(clean_up, &c);
-	status = wait_for_container(&c, pid);
-	clean_up(&c);
-	return status;
 	/* end of lesson 02 */
+	/* lesson 02: undo on a failure too */
+	on_die(clean_up, &c);
+	/* end of lesson 02 */
+	c.pid = start_container(&c);
+	status = wait_for_container(&c);
+	/* lesson 02: clean up after the run */
+	clean_up(&c);
+	/* end of lesson 02 */
+	return status;
 }

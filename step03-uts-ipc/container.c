@@ -29,7 +29,6 @@
 #include "boxlab.h"
 
 /* lesson 03: a host name of its own */
-/* Name the container: its own host name, seen only inside. */
 static void set_hostname(const struct config *c)
 {
 	const char *name = c->hostname ? c->hostname : c->id;
@@ -40,12 +39,10 @@ static void set_hostname(const struct config *c)
 
 /* lesson 03: clocks of its own */
 /*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot make one (and its flag's bit is the exit signal's in clone's
- * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns()
- * (newer kernels would also move us in at execve(), older ones do not).
+ * A time namespace's clock offsets can be written only while no process
+ * is inside it, so clone() cannot make one (its flag's bit is the exit
+ * signal's in clone's flags anyway): unshare() makes it for our future
+ * children, we set its clocks back to zero, then setns() steps us in.
  */
 static void enter_new_time_namespace(void)
 {
@@ -65,7 +62,7 @@ static void enter_new_time_namespace(void)
 }
 /* end of lesson 03 */
 
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
+/* A /proc that shows the new PID namespace: the mounter's one. */
 static void mount_proc(const struct config *c)
 {
 	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
@@ -94,43 +91,51 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	/* lesson 03: new UTS and IPC namespaces */
 	flags |= CLONE_NEWUTS; /* its own host name */
 	flags |= CLONE_NEWIPC; /* its own System V IPC and POSIX queues */
 	/* end of lesson 03 */
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
 }
 
 /*
  * Without a mount namespace the container's /proc was mounted on the
  * host: take it away again.  Safe to call when it was never mounted.
  */
-static void clean_up(void *arg)
+static void unmount_proc(const struct config *c)
 {
-	const struct config *c = arg;
-
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
 			"unmount the container's /proc from the host");
+}
+
+/* Undo, after the container or on a failure; each part may never have been made. */
+static void clean_up(void *arg)
+{
+	struct config *c = arg;
+
+	stop_container(&c->pid);
+	unmount_proc(c);
 }
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	pid_t pid;
 	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
-	pid = start_container(&c);
 	on_die(clean_up, &c);
-	status = wait_for_container(&c, pid);
+	c.pid = start_container(&c);
+	status = wait_for_container(&c);
 	clean_up(&c);
 	return status;
 }

@@ -32,7 +32,6 @@
 
 #include "boxlab.h"
 
-/* Name the container: its own host name, seen only inside. */
 static void set_hostname(const struct config *c)
 {
 	const char *name = c->hostname ? c->hostname : c->id;
@@ -41,12 +40,10 @@ static void set_hostname(const struct config *c)
 }
 
 /*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot make one (and its flag's bit is the exit signal's in clone's
- * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns()
- * (newer kernels would also move us in at execve(), older ones do not).
+ * A time namespace's clock offsets can be written only while no process
+ * is inside it, so clone() cannot make one (its flag's bit is the exit
+ * signal's in clone's flags anyway): unshare() makes it for our future
+ * children, we set its clocks back to zero, then setns() steps us in.
  */
 static void enter_new_time_namespace(void)
 {
@@ -65,18 +62,11 @@ static void enter_new_time_namespace(void)
 	close(fd);
 }
 
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
-static void mount_proc(const struct config *c)
-{
-	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
-}
-
 /* lesson 04: private mounts, and a root that is a mount point */
 /*
- * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
- * systemd makes "/" shared: without this, every mount below would show up
- * on the host too, and pivot_root() would fail with EINVAL.
+ * Since Linux 2.6.15 mounts propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show
+ * up on the host too, and pivot_root() would fail with EINVAL.
  */
 static void make_mounts_private(void)
 {
@@ -91,6 +81,13 @@ static void bind_rootfs(const struct config *c)
 	      "make \"%s\" a mount point of its own", c->rootfs);
 }
 /* end of lesson 04 */
+
+/* A /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
 
 /* lesson 04: /sys, /dev and /tmp of its own */
 /* /sys shows the host's devices: the container may look, not touch. */
@@ -128,7 +125,7 @@ static const struct dev_link {
 };
 /* clang-format on */
 
-/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+/* A fresh /dev: a tmpfs with the tables above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
@@ -158,7 +155,6 @@ static void mount_dev(const struct config *c)
 	umask(022);
 }
 
-/* A /tmp of the container's own, gone when it ends. */
 static void mount_tmp(const struct config *c)
 {
 	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
@@ -181,10 +177,9 @@ static const char *const proc_masked[] = {
 };
 
 /*
- * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
- * bind, to make it read-only (and a remount sets every flag anew, so it
- * repeats the ones /proc was mounted with).  Not every kernel has every
- * entry; a missing one needs no protection.
+ * A bind mount ignores MS_RDONLY: it takes a remount of the bind, which
+ * sets every flag anew, so it repeats the ones /proc was mounted with.
+ * Not every kernel has every entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {
@@ -215,9 +210,9 @@ static void protect_proc(const struct config *c)
 
 /* lesson 04: pivot_root instead of chroot */
 /*
- * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
- * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
- * then takes the old root away, and with it every path to the host.
+ * pivot_root(".", ".") puts the old root on top of the new one, at the
+ * same place (pivot_root(2), NOTES): unmounting "." then takes the old
+ * root away, and with it every path to the host.
  */
 static void pivot_to_rootfs(const struct config *c)
 {
@@ -235,23 +230,28 @@ static int container_main(void *arg)
 
 	set_hostname(c);
 	enter_new_time_namespace();
-	/* lesson 04: build the container's world, then pivot */
+	/* lesson 04: make the mounts private, the root a mount point */
 	make_mounts_private();
 	bind_rootfs(c);
+	/* end of lesson 04 */
 	mount_proc(c);
+	/* lesson 04: build the container's world */
 	mount_sys(c);
 	mount_dev(c);
 	mount_tmp(c);
 	protect_proc(c);
+	/* end of lesson 04 */
+	/* lesson 04: then pivot */
 	pivot_to_rootfs(c);
 	/* end of lesson 04 */
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS; /* its own host name */
@@ -259,19 +259,29 @@ static pid_t start_container(struct config *c)
 	/* lesson 04: a new mount namespace */
 	flags |= CLONE_NEWNS; /* its own mount table */
 	/* end of lesson 04 */
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
+}
+
+/* Undo, after the container or on a failure; each part may never have been made. */
+static void clean_up(void *arg)
+{
+	struct config *c = arg;
+
+	stop_container(&c->pid);
 }
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	pid_t pid;
+	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
-	pid = start_container(&c);
-	/* lesson 04: nothing to unmount on the host any more */
-	return wait_for_container(&c, pid);
-	/* end of lesson 04 */
+	on_die(clean_up, &c);
+	c.pid = start_container(&c);
+	status = wait_for_container(&c);
+	clean_up(&c);
+	return status;
 }

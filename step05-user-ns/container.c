@@ -35,7 +35,36 @@
 
 #include "boxlab.h"
 
-/* Name the container: its own host name, seen only inside. */
+/* lesson 05: wait for the parent, then become root inside */
+/*
+ * Sync 1, the child's side: until the parent has written our id maps we
+ * are uid 65534, "nobody", to ourselves.  It may send an id-mapped copy
+ * of ROOTFS along.
+ */
+static void wait_for_parent(struct config *c)
+{
+	close(c->sync[SYNC_PARENT]);
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &c->idmapped),
+	      "sync 1: wait until the parent lets us go on");
+}
+
+/*
+ * Writing the maps did not change our ids: take the container's root ids,
+ * and drop the host's supplementary groups (rootless, setgroups() is
+ * denied and they show as nogroup).  Changing ids made us "not dumpable",
+ * which hands our /proc/self files to host root: take them back, for
+ * timens_offsets.
+ */
+static void become_container_root(const struct config *c)
+{
+	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
+	KCALL(setresuid(0, 0, 0), "become root of the container");
+	if (!c->rootless)
+		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
+	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+}
+/* end of lesson 05 */
+
 static void set_hostname(const struct config *c)
 {
 	const char *name = c->hostname ? c->hostname : c->id;
@@ -44,12 +73,10 @@ static void set_hostname(const struct config *c)
 }
 
 /*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot make one (and its flag's bit is the exit signal's in clone's
- * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns()
- * (newer kernels would also move us in at execve(), older ones do not).
+ * A time namespace's clock offsets can be written only while no process
+ * is inside it, so clone() cannot make one (its flag's bit is the exit
+ * signal's in clone's flags anyway): unshare() makes it for our future
+ * children, we set its clocks back to zero, then setns() steps us in.
  */
 static void enter_new_time_namespace(void)
 {
@@ -68,17 +95,10 @@ static void enter_new_time_namespace(void)
 	close(fd);
 }
 
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
-static void mount_proc(const struct config *c)
-{
-	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
-}
-
 /*
- * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
- * systemd makes "/" shared: without this, every mount below would show up
- * on the host too, and pivot_root() would fail with EINVAL.
+ * Since Linux 2.6.15 mounts propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show
+ * up on the host too, and pivot_root() would fail with EINVAL.
  */
 static void make_mounts_private(void)
 {
@@ -86,28 +106,36 @@ static void make_mounts_private(void)
 	      "stop mounts propagating between the container and the host");
 }
 
-/*
- * pivot_root() needs the new root to be a mount point: mount the id-mapped
- * copy of ROOTFS the parent made there, or (rootless) bind it on itself.
- */
-static void bind_rootfs(const struct config *c, int idmapped)
+/* pivot_root() needs the new root to be a mount point: bind it on itself. */
+static void bind_rootfs(const struct config *c)
 {
-	/* lesson 05: mount the id-mapped rootfs */
-	if (idmapped >= 0)
-		KCALL(sys_move_mount(idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
-	else
-		KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
-		      "make \"%s\" a mount point of its own", c->rootfs);
-	/* end of lesson 05 */
+	KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
+	      "make \"%s\" a mount point of its own", c->rootfs);
 }
 
+/* lesson 05: put the id-mapped copy on top */
+/* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
+static void mount_idmapped_rootfs(const struct config *c)
+{
+	if (c->idmapped >= 0)
+		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+}
+/* end of lesson 05 */
+
+/* A /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/* lesson 05: the host's /sys, bound */
 /*
  * /sys shows the host's devices: the container may look, not touch.  Only
- * the owner of the network namespace may mount a sysfs, and the container
- * shares the host's until step 06: bind the host's.  Flags inherited into
- * a user namespace are locked, so the remount must keep nosuid, nodev and
- * noexec.
+ * the owner of the network namespace may mount a sysfs, and until step 06
+ * the container shares the host's: bind the host's /sys, keeping the flags
+ * a user namespace locks (nosuid, nodev, noexec).
  */
 static void mount_sys(const struct config *c)
 {
@@ -117,11 +145,14 @@ static void mount_sys(const struct config *c)
 		    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "make /sys read-only");
 }
+/* end of lesson 05 */
 
+/* lesson 05: a table of device paths */
 /* Device nodes the container may have: none of them reaches hardware. */
 static const char *const devices[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
+/* end of lesson 05 */
 
 /* clang-format off */
 static const struct dev_link {
@@ -135,7 +166,7 @@ static const struct dev_link {
 };
 /* clang-format on */
 
-/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+/* A fresh /dev: a tmpfs with the tables above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
@@ -144,6 +175,7 @@ static void mount_dev(const struct config *c)
 		    "mode=0755,size=64k"),
 	      "mount an empty /dev");
 	umask(0); /* the modes below are meant as written */
+	/* lesson 05: bind the host's devices */
 	/* In a user namespace mknod() of a device is refused: bind the host's. */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
 		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over",
@@ -151,6 +183,7 @@ static void mount_dev(const struct config *c)
 		KCALL(mount(devices[i], in_rootfs(c, devices[i]), NULL, MS_BIND, NULL),
 		      "bind the host's %s", devices[i]);
 	}
+	/* end of lesson 05 */
 	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
 		KCALL(symlink(dev_links[i].target, in_rootfs(c, dev_links[i].path)),
 		      "link %s to %s", dev_links[i].path, dev_links[i].target);
@@ -166,7 +199,6 @@ static void mount_dev(const struct config *c)
 	umask(022);
 }
 
-/* A /tmp of the container's own, gone when it ends. */
 static void mount_tmp(const struct config *c)
 {
 	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
@@ -187,10 +219,9 @@ static const char *const proc_masked[] = {
 };
 
 /*
- * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
- * bind, to make it read-only (and a remount sets every flag anew, so it
- * repeats the ones /proc was mounted with).  Not every kernel has every
- * entry; a missing one needs no protection.
+ * A bind mount ignores MS_RDONLY: it takes a remount of the bind, which
+ * sets every flag anew, so it repeats the ones /proc was mounted with.
+ * Not every kernel has every entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {
@@ -219,9 +250,9 @@ static void protect_proc(const struct config *c)
 }
 
 /*
- * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
- * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
- * then takes the old root away, and with it every path to the host.
+ * pivot_root(".", ".") puts the old root on top of the new one, at the
+ * same place (pivot_root(2), NOTES): unmounting "." then takes the old
+ * root away, and with it every path to the host.
  */
 static void pivot_to_rootfs(const struct config *c)
 {
@@ -231,48 +262,22 @@ static void pivot_to_rootfs(const struct config *c)
 	KCALL(chdir("/"), "stand at the new root");
 }
 
-/*
- * Sync 1, the child's side: wait until the parent has written our id maps
- * (until then we are uid 65534, "nobody", to ourselves) and take the
- * id-mapped rootfs it sends, if any.
- */
-static int wait_for_id_maps(struct config *c)
-{
-	int idmapped;
-
-	close(c->sync[SYNC_PARENT]);
-	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped),
-	      "sync 1: wait for the parent to map our ids");
-	/* lesson 05: become the container's root */
-	/*
-	 * Writing the maps did not change our ids: we still run as the host
-	 * ids we were cloned with.  Take the container's root ids, and drop
-	 * the host's supplementary groups (rootless, setgroups() is denied
-	 * and they show as nogroup).
-	 */
-	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
-	KCALL(setresuid(0, 0, 0), "become root of the container");
-	if (!c->rootless)
-		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
-	/*
-	 * Changing ids made us "not dumpable", which hands our /proc/self
-	 * files to host root: we need them (timens_offsets), so take them back.
-	 */
-	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
-	/* end of lesson 05 */
-	return idmapped;
-}
-
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
 {
 	struct config *c = arg;
-	int idmapped = wait_for_id_maps(c);
 
+	/* lesson 05: wait, then become root */
+	wait_for_parent(c);
+	become_container_root(c);
+	/* end of lesson 05 */
 	set_hostname(c);
 	enter_new_time_namespace();
 	make_mounts_private();
-	bind_rootfs(c, idmapped);
+	bind_rootfs(c);
+	/* lesson 05: mount the id-mapped rootfs */
+	mount_idmapped_rootfs(c);
+	/* end of lesson 05 */
 	mount_proc(c);
 	mount_sys(c);
 	mount_dev(c);
@@ -282,10 +287,11 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS; /* its own host name */
@@ -294,38 +300,38 @@ static pid_t start_container(struct config *c)
 	/* lesson 05: a new user namespace */
 	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
 	/* end of lesson 05 */
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
 }
 
 /* lesson 05: write the id maps */
 /*
- * Sync 1, the parent's side: map the child's ids.  A map is written once,
- * by a process that holds the ids it maps in the namespace outside: root
- * may map any range; anybody else only their own uid and gid.  So the
- * parent writes it, from outside, where those ids are.
+ * Sync 1, the parent's side.  A map is written once, by a process that
+ * holds the ids it maps in the namespace outside: root may map any range;
+ * anybody else only their own uid and gid.
  */
-static void write_id_maps(const struct config *c, pid_t pid)
+static void write_id_maps(const struct config *c)
 {
 	if (!c->rootless) {
-		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
 		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
-		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container gids the same way");
 		return;
 	}
-	KCALL(write_file(in_proc(pid, "uid_map"), "0 %d 1\n", geteuid()),
+	KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %d 1\n", geteuid()),
 	      "map container root to your uid %d (rootless)", geteuid());
 	/*
 	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
 	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
 	 */
-	KCALL(write_file(in_proc(pid, "setgroups"), "deny"),
+	KCALL(write_file(in_proc(c->pid, "setgroups"), "deny"),
 	      "give up setgroups() in the container");
-	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
+	KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
 /* end of lesson 05 */
@@ -334,60 +340,77 @@ static void write_id_maps(const struct config *c, pid_t pid)
 /*
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
- * map: owner 0 on disk reads as container root, and what the container
- * writes is stored as 0 again.  Only host root may make one; rootless, or
- * on a filesystem that cannot be id-mapped, the rootfs is seen with its
- * real owners (your own files are root's inside; host root's, nobody's).
+ * map: owner 0 on disk reads as container root, and its writes are stored
+ * as 0 again.  Only host root may make one; rootless, or on a filesystem
+ * that cannot be id-mapped, the rootfs keeps its real owners.  The copy is
+ * a peer of the host's mount, as every copy of a shared mount is: private,
+ * or the container's mounts on it would show up on the host.
  */
-static int idmap_rootfs(const struct config *c, pid_t pid)
+static void idmap_rootfs(struct config *c)
 {
-	/*
-	 * The copy is a peer of the host's mount, as every copy of a shared
-	 * mount is: make it private too, or the container's mounts on it
-	 * would show up on the host (and pivot_root() would refuse it).
-	 */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
 	int userns, tree;
 
 	if (c->rootless)
-		return -1;
-	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
+		return;
+	userns = (int)KCALL(open(in_proc(c->pid, "ns/user"), O_RDONLY | O_CLOEXEC),
 			    "open the container's user namespace");
 	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs,
 					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
-	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
 	if (KCALL_TOLERATED(
 		    sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-		    "show the copy through the container's id map") < 0) {
+		    "show the copy through the container's id map") == 0)
+		c->idmapped = tree;
+	else
 		close(tree);
-		tree = -1;
-	}
 	close(userns);
-	return tree;
 }
 /* end of lesson 05 */
+
+/* lesson 05: let the child go on */
+/* Sync 1, the end: the child may go on, with the id-mapped ROOTFS if any. */
+static void release_child(struct config *c)
+{
+	close(c->sync[SYNC_CHILD]);
+	KCALL(sync_send(c->sync[SYNC_PARENT], c->idmapped), "sync 1: let the child go on");
+	if (c->idmapped >= 0)
+		close(c->idmapped);
+	c->idmapped = -1;
+}
+/* end of lesson 05 */
+
+/* Undo, after the container or on a failure; each part may never have been made. */
+static void clean_up(void *arg)
+{
+	struct config *c = arg;
+
+	stop_container(&c->pid);
+}
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	int idmapped;
-	pid_t pid;
+	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
+	/* lesson 05: no root needed */
 	require_user_namespaces(&c);
-	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
-	pid = start_container(&c);
-	on_die(stop_container, &pid);
-	close(c.sync[SYNC_CHILD]);
-	/* lesson 05: map the child's ids, then let it go on */
-	write_id_maps(&c, pid);
-	idmapped = idmap_rootfs(&c, pid);
 	/* end of lesson 05 */
-	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped),
-	      "sync 1: tell the child its ids are mapped");
-	if (idmapped >= 0)
-		close(idmapped);
-	return wait_for_container(&c, pid);
+	/* lesson 05: a socket for the parent/child sync */
+	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
+	/* end of lesson 05 */
+	on_die(clean_up, &c);
+	c.pid = start_container(&c);
+	/* lesson 05: map the child's ids */
+	write_id_maps(&c);
+	idmap_rootfs(&c);
+	/* end of lesson 05 */
+	/* lesson 05: then let it go on */
+	release_child(&c);
+	/* end of lesson 05 */
+	status = wait_for_container(&c);
+	clean_up(&c);
+	return status;
 }

@@ -32,7 +32,48 @@
 
 #include "boxlab.h"
 
-/* Name the container: its own host name, seen only inside. */
+/*
+ * Sync 1, the child's side: until the parent has written our id maps we
+ * are uid 65534, "nobody", to ourselves.  It may send an id-mapped copy
+ * of ROOTFS along.
+ */
+static void wait_for_parent(struct config *c)
+{
+	close(c->sync[SYNC_PARENT]);
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &c->idmapped),
+	      "sync 1: wait until the parent lets us go on");
+}
+
+/*
+ * Writing the maps did not change our ids: take the container's root ids,
+ * and drop the host's supplementary groups (rootless, setgroups() is
+ * denied and they show as nogroup).  Changing ids made us "not dumpable",
+ * which hands our /proc/self files to host root: take them back, for
+ * timens_offsets.
+ */
+static void become_container_root(const struct config *c)
+{
+	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
+	KCALL(setresuid(0, 0, 0), "become root of the container");
+	if (!c->rootless)
+		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
+	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+}
+
+/* lesson 06: die with the runtime */
+/*
+ * The /30 is claimed in the runtime's name: should the runtime die, the
+ * container must too, or its claim would look free while its link still
+ * holds the addresses.  Asked after setresuid(), which clears it; if the
+ * runtime died before we asked, its end of the socket is closed.
+ */
+static void die_with_runtime(const struct config *c)
+{
+	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
+	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
+}
+/* end of lesson 06 */
+
 static void set_hostname(const struct config *c)
 {
 	const char *name = c->hostname ? c->hostname : c->id;
@@ -40,13 +81,33 @@ static void set_hostname(const struct config *c)
 	KCALL(sethostname(name, strlen(name)), "name the container \"%s\"", name);
 }
 
+/* lesson 06: the network inside */
 /*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot make one (and its flag's bit is the exit signal's in clone's
- * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns()
- * (newer kernels would also move us in at execve(), older ones do not).
+ * A new network namespace has one interface, lo, and it is down.  With
+ * --net veth the parent has put eth0 here too: its address first, then
+ * the route, which needs a way to its gateway.
+ */
+static void set_up_network(const struct config *c)
+{
+	int nl = (int)KCALL(nl_open(), "open an rtnetlink socket in the new network namespace");
+
+	KCALL(nl_link_up(nl, "lo"), "bring up lo");
+	if (c->net_veth) {
+		KCALL(nl_addr_add(nl, "eth0", c->subnet.container, c->subnet.prefixlen),
+		      "give eth0 the address %s/%d", c->subnet.container, c->subnet.prefixlen);
+		KCALL(nl_link_up(nl, "eth0"), "bring up eth0");
+		KCALL(nl_route_add_default(nl, c->subnet.host),
+		      "route the rest via the host's end, %s", c->subnet.host);
+	}
+	close(nl);
+}
+/* end of lesson 06 */
+
+/*
+ * A time namespace's clock offsets can be written only while no process
+ * is inside it, so clone() cannot make one (its flag's bit is the exit
+ * signal's in clone's flags anyway): unshare() makes it for our future
+ * children, we set its clocks back to zero, then setns() steps us in.
  */
 static void enter_new_time_namespace(void)
 {
@@ -65,17 +126,10 @@ static void enter_new_time_namespace(void)
 	close(fd);
 }
 
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
-static void mount_proc(const struct config *c)
-{
-	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
-}
-
 /*
- * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
- * systemd makes "/" shared: without this, every mount below would show up
- * on the host too, and pivot_root() would fail with EINVAL.
+ * Since Linux 2.6.15 mounts propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show
+ * up on the host too, and pivot_root() would fail with EINVAL.
  */
 static void make_mounts_private(void)
 {
@@ -83,33 +137,41 @@ static void make_mounts_private(void)
 	      "stop mounts propagating between the container and the host");
 }
 
-/*
- * pivot_root() needs the new root to be a mount point: mount the id-mapped
- * copy of ROOTFS the parent made there, or (rootless) bind it on itself.
- */
-static void bind_rootfs(const struct config *c, int idmapped)
+/* pivot_root() needs the new root to be a mount point: bind it on itself. */
+static void bind_rootfs(const struct config *c)
 {
-	if (idmapped >= 0)
-		KCALL(sys_move_mount(idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
-	else
-		KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
-		      "make \"%s\" a mount point of its own", c->rootfs);
+	KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
+	      "make \"%s\" a mount point of its own", c->rootfs);
 }
 
+/* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
+static void mount_idmapped_rootfs(const struct config *c)
+{
+	if (c->idmapped >= 0)
+		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+}
+
+/* A /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
+}
+
+/* lesson 06: a sysfs of its own */
 /*
- * /sys shows the host's devices: the container may look, not touch.  Now
- * that the container owns its network namespace it may mount a sysfs of
- * its own again, whose /sys/class/net lists its own interfaces.
+ * /sys shows the host's devices: the container may look, not touch.  Only
+ * the owner of the network namespace may mount a sysfs; ours shows our
+ * own interfaces in /sys/class/net.
  */
 static void mount_sys(const struct config *c)
 {
-	/* lesson 06: a sysfs of its own */
 	KCALL(mount("sysfs", in_rootfs(c, "/sys"), "sysfs",
 		    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "mount /sys read-only");
-	/* end of lesson 06 */
 }
+/* end of lesson 06 */
 
 /* Device nodes the container may have: none of them reaches hardware. */
 static const char *const devices[] = {
@@ -128,7 +190,7 @@ static const struct dev_link {
 };
 /* clang-format on */
 
-/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+/* A fresh /dev: a tmpfs with the tables above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
@@ -159,7 +221,6 @@ static void mount_dev(const struct config *c)
 	umask(022);
 }
 
-/* A /tmp of the container's own, gone when it ends. */
 static void mount_tmp(const struct config *c)
 {
 	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
@@ -180,10 +241,9 @@ static const char *const proc_masked[] = {
 };
 
 /*
- * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
- * bind, to make it read-only (and a remount sets every flag anew, so it
- * repeats the ones /proc was mounted with).  Not every kernel has every
- * entry; a missing one needs no protection.
+ * A bind mount ignores MS_RDONLY: it takes a remount of the bind, which
+ * sets every flag anew, so it repeats the ones /proc was mounted with.
+ * Not every kernel has every entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {
@@ -212,9 +272,9 @@ static void protect_proc(const struct config *c)
 }
 
 /*
- * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
- * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
- * then takes the old root away, and with it every path to the host.
+ * pivot_root(".", ".") puts the old root on top of the new one, at the
+ * same place (pivot_root(2), NOTES): unmounting "." then takes the old
+ * root away, and with it every path to the host.
  */
 static void pivot_to_rootfs(const struct config *c)
 {
@@ -224,83 +284,24 @@ static void pivot_to_rootfs(const struct config *c)
 	KCALL(chdir("/"), "stand at the new root");
 }
 
-/*
- * Sync 1, the child's side: wait until the parent has written our id maps
- * (until then we are uid 65534, "nobody", to ourselves) and take the
- * id-mapped rootfs it sends, if any.
- */
-static int wait_for_id_maps(struct config *c)
-{
-	int idmapped;
-
-	close(c->sync[SYNC_PARENT]);
-	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped),
-	      "sync 1: wait for the parent to map our ids");
-	/*
-	 * Writing the maps did not change our ids: we still run as the host
-	 * ids we were cloned with.  Take the container's root ids, and drop
-	 * the host's supplementary groups (rootless, setgroups() is denied
-	 * and they show as nogroup).
-	 */
-	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
-	KCALL(setresuid(0, 0, 0), "become root of the container");
-	if (!c->rootless)
-		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
-	/*
-	 * Changing ids made us "not dumpable", which hands our /proc/self
-	 * files to host root: we need them (timens_offsets), so take them back.
-	 */
-	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
-	/* lesson 06: die with the runtime */
-	/*
-	 * The /30 is claimed in the runtime's name: should the runtime die,
-	 * the container must too, or its claim would look free while its
-	 * link still holds the addresses.  (Asked after setresuid(): changing
-	 * ids clears it.)
-	 */
-	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
-	/* If it died before we asked, its end of the socket is closed. */
-	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
-	/* end of lesson 06 */
-	return idmapped;
-}
-
-/* lesson 06: the network inside */
-/*
- * A new network namespace has one interface, lo, and it is down.  Bring it
- * up; with --net veth the parent has put eth0 here too: give it its
- * address, bring it up, and route the rest through the host's end (in
- * that order: a route needs a way to its gateway).
- */
-static void set_up_network(const struct config *c)
-{
-	int nl = (int)KCALL(nl_open(), "open an rtnetlink socket in the new network namespace");
-
-	KCALL(nl_link_up(nl, "lo"), "bring up lo");
-	if (c->net_veth) {
-		KCALL(nl_addr_add(nl, "eth0", c->subnet.container, c->subnet.prefixlen),
-		      "give eth0 the address %s/%d", c->subnet.container, c->subnet.prefixlen);
-		KCALL(nl_link_up(nl, "eth0"), "bring up eth0");
-		KCALL(nl_route_add_default(nl, c->subnet.host),
-		      "route the rest via the host's end, %s", c->subnet.host);
-	}
-	close(nl);
-}
-/* end of lesson 06 */
-
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
 {
 	struct config *c = arg;
-	int idmapped = wait_for_id_maps(c);
 
+	wait_for_parent(c);
+	become_container_root(c);
+	/* lesson 06: die with it */
+	die_with_runtime(c);
+	/* end of lesson 06 */
 	set_hostname(c);
 	/* lesson 06: bring up its network */
 	set_up_network(c);
 	/* end of lesson 06 */
 	enter_new_time_namespace();
 	make_mounts_private();
-	bind_rootfs(c, idmapped);
+	bind_rootfs(c);
+	mount_idmapped_rootfs(c);
 	mount_proc(c);
 	mount_sys(c);
 	mount_dev(c);
@@ -310,10 +311,26 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
-/* Start the container's first process; the flags are the lesson. */
+/* lesson 06: --net veth: a /30 of its own */
+/* Where the runtime notes which /30 each container holds. */
+#define SUBNET_DIR "/run/boxlab/subnets"
+
+/* The child needs its address, so the /30 is claimed before clone. */
+static void claim_subnet(struct config *c)
+{
+	if (!c->net_veth)
+		return;
+	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
+	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
+		c->subnet.container);
+}
+/* end of lesson 06 */
+
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
+	pid_t pid;
 
 	flags |= CLONE_NEWPID; /* the command becomes PID 1 of a new tree */
 	flags |= CLONE_NEWUTS; /* its own host name */
@@ -323,107 +340,115 @@ static pid_t start_container(struct config *c)
 	/* lesson 06: a new network namespace */
 	flags |= CLONE_NEWNET; /* its own interfaces, addresses, routes and ports */
 	/* end of lesson 06 */
-	return KCALL(clone(container_main, child_stack_top(), flags, c),
-		     "start the container's first process");
+	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
+		    "start the container's first process");
+	return pid;
 }
 
 /*
- * Sync 1, the parent's side: map the child's ids.  A map is written once,
- * by a process that holds the ids it maps in the namespace outside: root
- * may map any range; anybody else only their own uid and gid.  So the
- * parent writes it, from outside, where those ids are.
+ * Sync 1, the parent's side.  A map is written once, by a process that
+ * holds the ids it maps in the namespace outside: root may map any range;
+ * anybody else only their own uid and gid.
  */
-static void write_id_maps(const struct config *c, pid_t pid)
+static void write_id_maps(const struct config *c)
 {
 	if (!c->rootless) {
-		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
 		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
-		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container gids the same way");
 		return;
 	}
-	KCALL(write_file(in_proc(pid, "uid_map"), "0 %d 1\n", geteuid()),
+	KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %d 1\n", geteuid()),
 	      "map container root to your uid %d (rootless)", geteuid());
 	/*
 	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
 	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
 	 */
-	KCALL(write_file(in_proc(pid, "setgroups"), "deny"),
+	KCALL(write_file(in_proc(c->pid, "setgroups"), "deny"),
 	      "give up setgroups() in the container");
-	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
+	KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
 
 /*
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
- * map: owner 0 on disk reads as container root, and what the container
- * writes is stored as 0 again.  Only host root may make one; rootless, or
- * on a filesystem that cannot be id-mapped, the rootfs is seen with its
- * real owners (your own files are root's inside; host root's, nobody's).
+ * map: owner 0 on disk reads as container root, and its writes are stored
+ * as 0 again.  Only host root may make one; rootless, or on a filesystem
+ * that cannot be id-mapped, the rootfs keeps its real owners.  The copy is
+ * a peer of the host's mount, as every copy of a shared mount is: private,
+ * or the container's mounts on it would show up on the host.
  */
-static int idmap_rootfs(const struct config *c, pid_t pid)
+static void idmap_rootfs(struct config *c)
 {
-	/*
-	 * The copy is a peer of the host's mount, as every copy of a shared
-	 * mount is: make it private too, or the container's mounts on it
-	 * would show up on the host (and pivot_root() would refuse it).
-	 */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
 	int userns, tree;
 
 	if (c->rootless)
-		return -1;
-	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
+		return;
+	userns = (int)KCALL(open(in_proc(c->pid, "ns/user"), O_RDONLY | O_CLOEXEC),
 			    "open the container's user namespace");
 	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs,
 					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
-	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
 	if (KCALL_TOLERATED(
 		    sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-		    "show the copy through the container's id map") < 0) {
+		    "show the copy through the container's id map") == 0)
+		c->idmapped = tree;
+	else
 		close(tree);
-		tree = -1;
-	}
 	close(userns);
-	return tree;
 }
 
-/* lesson 06: --net veth: a /30 and a cable to the host */
-/* Where the runtime notes which /30 each container holds. */
-#define SUBNET_DIR "/run/boxlab/subnets"
-
-/*
- * --net veth, the parent's part: a /30 of its own for the container (the
- * child needs it, so it is claimed before clone), then the cable.
- */
-static void claim_subnet(struct config *c)
-{
-	if (!c->net_veth)
-		return;
-	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
-	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
-		c->subnet.container);
-}
-
-static void connect_veth(const struct config *c, pid_t pid)
+/* lesson 06: --net veth: the cable */
+/* --net veth: the cable, one end on the host, the other born as eth0 inside. */
+static void connect_veth(const struct config *c)
 {
 	int nl;
 
 	if (!c->net_veth)
 		return;
 	nl = (int)KCALL(nl_open(), "open an rtnetlink socket on the host");
-	KCALL(nl_veth_create(nl, c->host_link, "eth0", pid),
+	KCALL(nl_veth_create(nl, c->host_link, "eth0", c->pid),
 	      "make a veth pair: %s on the host, eth0 in the container", c->host_link);
 	KCALL(nl_addr_add(nl, c->host_link, c->subnet.host, c->subnet.prefixlen),
 	      "give %s the address %s/%d", c->host_link, c->subnet.host, c->subnet.prefixlen);
 	KCALL(nl_link_up(nl, c->host_link), "bring up %s", c->host_link);
 	close(nl);
+}
+/* end of lesson 06 */
+
+/* Sync 1, the end: the child may go on, with the id-mapped ROOTFS if any. */
+static void release_child(struct config *c)
+{
+	close(c->sync[SYNC_CHILD]);
+	KCALL(sync_send(c->sync[SYNC_PARENT], c->idmapped), "sync 1: let the child go on");
+	if (c->idmapped >= 0)
+		close(c->idmapped);
+	c->idmapped = -1;
+}
+
+/* lesson 06: give back the /30; the kernel takes the cable away */
+/*
+ * The veth dies with the container's network namespace, which the kernel
+ * takes down in the background once nothing holds it.  A connection the
+ * container has just closed holds it until the host acknowledges its FIN,
+ * which needs the host end's address and route: leave them.  The next
+ * claim skips a /30 whose address is still on a link.
+ */
+static void release_subnet(struct config *c)
+{
+	if (!c->net_veth || c->subnet.owner == 0)
+		return;
+	subnet_release(SUBNET_DIR, &c->subnet);
+	narrate("released the container's /30 (%s and %s); the kernel deletes %s with the container's namespace",
+		c->subnet.host, c->subnet.container, c->host_link);
+	c->subnet.owner = 0;
 }
 /* end of lesson 06 */
 
@@ -433,28 +458,15 @@ static void clean_up(void *arg)
 	struct config *c = arg;
 
 	stop_container(&c->pid);
-	/* lesson 06: give back the /30; the kernel takes the cable away */
-	if (!c->net_veth || c->subnet.owner == 0)
-		return;
-	/*
-	 * The veth dies with the container's network namespace: the kernel
-	 * deletes the pair in the background once nothing holds the
-	 * namespace, no process and no socket.  A connection the container
-	 * has just closed holds it until the host acknowledges its FIN, and
-	 * that ACK needs the host end's address and route: leave them.  The
-	 * next claim skips a /30 whose address is still on a link.
-	 */
-	subnet_release(SUBNET_DIR, &c->subnet);
-	narrate("released the container's /30 (%s and %s); the kernel deletes %s with the container's namespace",
-		c->subnet.host, c->subnet.container, c->host_link);
-	c->subnet.owner = 0;
+	/* lesson 06: give back the /30 */
+	release_subnet(c);
 	/* end of lesson 06 */
 }
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	int idmapped, status;
+	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_user_namespaces(&c);
@@ -464,18 +476,13 @@ int main(int argc, char **argv)
 	claim_subnet(&c);
 	/* end of lesson 06 */
 	c.pid = start_container(&c);
-	close(c.sync[SYNC_CHILD]);
-	write_id_maps(&c, c.pid);
-	idmapped = idmap_rootfs(&c, c.pid);
+	write_id_maps(&c);
+	idmap_rootfs(&c);
 	/* lesson 06: connect the cable */
-	connect_veth(&c, c.pid);
+	connect_veth(&c);
 	/* end of lesson 06 */
-	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped),
-	      "sync 1: tell the child its ids are mapped (and eth0 is in)");
-	if (idmapped >= 0)
-		close(idmapped);
-	status = wait_for_container(&c, c.pid);
-	c.pid = 0;
+	release_child(&c);
+	status = wait_for_container(&c);
 	clean_up(&c);
 	return status;
 }

@@ -34,7 +34,67 @@
 
 #include "boxlab.h"
 
-/* Name the container: its own host name, seen only inside. */
+/* lesson 07: on cgroup v1, move into our cgroup */
+/*
+ * cgroup v1: we move ourselves in, first thing (on v2 we were born in it).
+ * A process that moves itself takes no global lock; moving another one
+ * takes a lock whose first writer waits out an RCU grace period.
+ */
+static void join_cgroup(const struct config *c)
+{
+	if (c->cg.made && c->cg.layout == CGROUP_V1)
+		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
+}
+/* end of lesson 07 */
+
+/*
+ * Sync 1, the child's side: until the parent has written our id maps we
+ * are uid 65534, "nobody", to ourselves.  It may send an id-mapped copy
+ * of ROOTFS along.
+ */
+static void wait_for_parent(struct config *c)
+{
+	close(c->sync[SYNC_PARENT]);
+	KCALL(sync_recv(c->sync[SYNC_CHILD], &c->idmapped),
+	      "sync 1: wait until the parent lets us go on");
+}
+
+/*
+ * Writing the maps did not change our ids: take the container's root ids,
+ * and drop the host's supplementary groups (rootless, setgroups() is
+ * denied and they show as nogroup).  Changing ids made us "not dumpable",
+ * which hands our /proc/self files to host root: take them back, for
+ * timens_offsets.
+ */
+static void become_container_root(const struct config *c)
+{
+	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
+	KCALL(setresuid(0, 0, 0), "become root of the container");
+	if (!c->rootless)
+		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
+	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
+}
+
+/*
+ * The /30 is claimed in the runtime's name: should the runtime die, the
+ * container must too, or its claim would look free while its link still
+ * holds the addresses.  Asked after setresuid(), which clears it; if the
+ * runtime died before we asked, its end of the socket is closed.
+ */
+static void die_with_runtime(const struct config *c)
+{
+	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
+	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
+}
+
+/* lesson 07: its cgroup as its root */
+/* The parent has put us in our cgroup: make it the root of our view. */
+static void enter_new_cgroup_namespace(void)
+{
+	KCALL(unshare(CLONE_NEWCGROUP), "make our cgroup the root of a new cgroup namespace");
+}
+/* end of lesson 07 */
+
 static void set_hostname(const struct config *c)
 {
 	const char *name = c->hostname ? c->hostname : c->id;
@@ -43,12 +103,30 @@ static void set_hostname(const struct config *c)
 }
 
 /*
- * A time namespace shifts CLOCK_MONOTONIC and CLOCK_BOOTTIME by offsets
- * that can be written only while no process is inside it.  So clone()
- * cannot make one (and its flag's bit is the exit signal's in clone's
- * flags anyway): unshare(CLONE_NEWTIME) makes it for our future children
- * only, we set its clocks back to zero, then step into it with setns()
- * (newer kernels would also move us in at execve(), older ones do not).
+ * A new network namespace has one interface, lo, and it is down.  With
+ * --net veth the parent has put eth0 here too: its address first, then
+ * the route, which needs a way to its gateway.
+ */
+static void set_up_network(const struct config *c)
+{
+	int nl = (int)KCALL(nl_open(), "open an rtnetlink socket in the new network namespace");
+
+	KCALL(nl_link_up(nl, "lo"), "bring up lo");
+	if (c->net_veth) {
+		KCALL(nl_addr_add(nl, "eth0", c->subnet.container, c->subnet.prefixlen),
+		      "give eth0 the address %s/%d", c->subnet.container, c->subnet.prefixlen);
+		KCALL(nl_link_up(nl, "eth0"), "bring up eth0");
+		KCALL(nl_route_add_default(nl, c->subnet.host),
+		      "route the rest via the host's end, %s", c->subnet.host);
+	}
+	close(nl);
+}
+
+/*
+ * A time namespace's clock offsets can be written only while no process
+ * is inside it, so clone() cannot make one (its flag's bit is the exit
+ * signal's in clone's flags anyway): unshare() makes it for our future
+ * children, we set its clocks back to zero, then setns() steps us in.
  */
 static void enter_new_time_namespace(void)
 {
@@ -67,17 +145,10 @@ static void enter_new_time_namespace(void)
 	close(fd);
 }
 
-/* Mount a /proc that shows the new PID namespace: the mounter's one. */
-static void mount_proc(const struct config *c)
-{
-	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
-}
-
 /*
- * Since Linux 2.6.15 mounts can propagate between mount namespaces, and
- * systemd makes "/" shared: without this, every mount below would show up
- * on the host too, and pivot_root() would fail with EINVAL.
+ * Since Linux 2.6.15 mounts propagate between mount namespaces, and
+ * systemd makes "/" shared: without this, every mount below would show
+ * up on the host too, and pivot_root() would fail with EINVAL.
  */
 static void make_mounts_private(void)
 {
@@ -85,24 +156,32 @@ static void make_mounts_private(void)
 	      "stop mounts propagating between the container and the host");
 }
 
-/*
- * pivot_root() needs the new root to be a mount point: mount the id-mapped
- * copy of ROOTFS the parent made there, or (rootless) bind it on itself.
- */
-static void bind_rootfs(const struct config *c, int idmapped)
+/* pivot_root() needs the new root to be a mount point: bind it on itself. */
+static void bind_rootfs(const struct config *c)
 {
-	if (idmapped >= 0)
-		KCALL(sys_move_mount(idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+	KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
+	      "make \"%s\" a mount point of its own", c->rootfs);
+}
+
+/* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
+static void mount_idmapped_rootfs(const struct config *c)
+{
+	if (c->idmapped >= 0)
+		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
 		      "mount the id-mapped \"%s\" on itself", c->rootfs);
-	else
-		KCALL(mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL),
-		      "make \"%s\" a mount point of its own", c->rootfs);
+}
+
+/* A /proc that shows the new PID namespace: the mounter's one. */
+static void mount_proc(const struct config *c)
+{
+	KCALL(mount("proc", in_rootfs(c, "/proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
 }
 
 /*
- * /sys shows the host's devices: the container may look, not touch.  Now
- * that the container owns its network namespace it may mount a sysfs of
- * its own again, whose /sys/class/net lists its own interfaces.
+ * /sys shows the host's devices: the container may look, not touch.  Only
+ * the owner of the network namespace may mount a sysfs; ours shows our
+ * own interfaces in /sys/class/net.
  */
 static void mount_sys(const struct config *c)
 {
@@ -115,10 +194,8 @@ static void mount_sys(const struct config *c)
 /*
  * Programs size themselves by their limits in /sys/fs/cgroup: the JVM,
  * Go's runtime, nproc.  Mounted from inside the cgroup namespace, a cgroup
- * filesystem's root is the namespace's, our own group: the container
- * reads its limits and sees none of the host's groups.  Read-only: the
- * limits are the runtime's to set.  On v1, a tmpfs holds one mount per
- * hierarchy, as on a host.
+ * filesystem's root is our own group, and read-only: the limits are the
+ * runtime's to set.  On v1, a tmpfs holds one mount per hierarchy.
  */
 static void mount_cgroup(const struct config *c)
 {
@@ -153,7 +230,7 @@ static const struct dev_link {
 };
 /* clang-format on */
 
-/* A fresh /dev: a tmpfs with the table above, its own ptys and shm. */
+/* A fresh /dev: a tmpfs with the tables above, its own ptys and shm. */
 static void mount_dev(const struct config *c)
 {
 	size_t i;
@@ -184,7 +261,6 @@ static void mount_dev(const struct config *c)
 	umask(022);
 }
 
-/* A /tmp of the container's own, gone when it ends. */
 static void mount_tmp(const struct config *c)
 {
 	KCALL(mount("tmpfs", in_rootfs(c, "/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"),
@@ -205,10 +281,9 @@ static const char *const proc_masked[] = {
 };
 
 /*
- * A bind mount ignores MS_RDONLY: it takes a second call, a remount of the
- * bind, to make it read-only (and a remount sets every flag anew, so it
- * repeats the ones /proc was mounted with).  Not every kernel has every
- * entry; a missing one needs no protection.
+ * A bind mount ignores MS_RDONLY: it takes a remount of the bind, which
+ * sets every flag anew, so it repeats the ones /proc was mounted with.
+ * Not every kernel has every entry; a missing one needs no protection.
  */
 static void protect_proc(const struct config *c)
 {
@@ -237,9 +312,9 @@ static void protect_proc(const struct config *c)
 }
 
 /*
- * Swap the root mount.  pivot_root(".", ".") puts the old root on top of
- * the new one, at the same place (pivot_root(2), NOTES): unmounting "."
- * then takes the old root away, and with it every path to the host.
+ * pivot_root(".", ".") puts the old root on top of the new one, at the
+ * same place (pivot_root(2), NOTES): unmounting "." then takes the old
+ * root away, and with it every path to the host.
  */
 static void pivot_to_rootfs(const struct config *c)
 {
@@ -249,92 +324,17 @@ static void pivot_to_rootfs(const struct config *c)
 	KCALL(chdir("/"), "stand at the new root");
 }
 
-/*
- * Sync 1, the child's side: wait until the parent has written our id maps
- * (until then we are uid 65534, "nobody", to ourselves) and take the
- * id-mapped rootfs it sends, if any.
- */
-static int wait_for_id_maps(struct config *c)
-{
-	int idmapped;
-
-	close(c->sync[SYNC_PARENT]);
-	KCALL(sync_recv(c->sync[SYNC_CHILD], &idmapped),
-	      "sync 1: wait for the parent to map our ids");
-	/*
-	 * Writing the maps did not change our ids: we still run as the host
-	 * ids we were cloned with.  Take the container's root ids, and drop
-	 * the host's supplementary groups (rootless, setgroups() is denied
-	 * and they show as nogroup).
-	 */
-	KCALL(setresgid(0, 0, 0), "become group 0 of the container");
-	KCALL(setresuid(0, 0, 0), "become root of the container");
-	if (!c->rootless)
-		KCALL(setgroups(0, NULL), "drop the host's supplementary groups");
-	/*
-	 * Changing ids made us "not dumpable", which hands our /proc/self
-	 * files to host root: we need them (timens_offsets), so take them back.
-	 */
-	KCALL(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "keep our /proc/self files our own");
-	/*
-	 * The /30 is claimed in the runtime's name: should the runtime die,
-	 * the container must too, or its claim would look free while its
-	 * link still holds the addresses.  (Asked after setresuid(): changing
-	 * ids clears it.)
-	 */
-	KCALL(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "die if the runtime dies");
-	/* If it died before we asked, its end of the socket is closed. */
-	KCALL(sync_check_peer(c->sync[SYNC_CHILD]), "make sure the runtime is still there");
-	return idmapped;
-}
-
-/*
- * A new network namespace has one interface, lo, and it is down.  Bring it
- * up; with --net veth the parent has put eth0 here too: give it its
- * address, bring it up, and route the rest through the host's end (in
- * that order: a route needs a way to its gateway).
- */
-static void set_up_network(const struct config *c)
-{
-	int nl = (int)KCALL(nl_open(), "open an rtnetlink socket in the new network namespace");
-
-	KCALL(nl_link_up(nl, "lo"), "bring up lo");
-	if (c->net_veth) {
-		KCALL(nl_addr_add(nl, "eth0", c->subnet.container, c->subnet.prefixlen),
-		      "give eth0 the address %s/%d", c->subnet.container, c->subnet.prefixlen);
-		KCALL(nl_link_up(nl, "eth0"), "bring up eth0");
-		KCALL(nl_route_add_default(nl, c->subnet.host),
-		      "route the rest via the host's end, %s", c->subnet.host);
-	}
-	close(nl);
-}
-
-/* lesson 07: its cgroup as its root */
-/*
- * By now the parent has put us in our cgroup: a new cgroup namespace
- * makes it our root, so /proc/self/cgroup reads "/", not the host's path.
- */
-static void enter_new_cgroup_namespace(void)
-{
-	KCALL(unshare(CLONE_NEWCGROUP), "make our cgroup the root of a new cgroup namespace");
-}
-/* end of lesson 07 */
-
 /* The child: set up the container from inside, then become COMMAND. */
 static int container_main(void *arg)
 {
 	struct config *c = arg;
-	int idmapped;
 
-	/* lesson 07: on cgroup v1, move into our cgroup */
-	/*
-	 * A process that moves itself takes no global lock; moving another
-	 * one takes a lock whose first writer waits out an RCU grace period.
-	 */
-	if (c->cg.made && c->cg.layout == CGROUP_V1)
-		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
+	/* lesson 07: join it first thing */
+	join_cgroup(c);
 	/* end of lesson 07 */
-	idmapped = wait_for_id_maps(c);
+	wait_for_parent(c);
+	become_container_root(c);
+	die_with_runtime(c);
 	/* lesson 07: enter a new cgroup namespace */
 	enter_new_cgroup_namespace();
 	/* end of lesson 07 */
@@ -342,7 +342,8 @@ static int container_main(void *arg)
 	set_up_network(c);
 	enter_new_time_namespace();
 	make_mounts_private();
-	bind_rootfs(c, idmapped);
+	bind_rootfs(c);
+	mount_idmapped_rootfs(c);
 	mount_proc(c);
 	mount_sys(c);
 	/* lesson 07: mount its own /sys/fs/cgroup */
@@ -355,11 +356,39 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
+/* lesson 07: clean up after killed runtimes */
+/* A runtime killed with SIGKILL could not clean up: do it for it. */
+static void take_state_file(struct config *c)
+{
+	KCALL_TOLERATED(sweep_leftovers(c), "remove what killed runtimes left behind");
+	c->state_lock = (int)KCALL(state_lock(c), "take this container's state file");
+}
+/* end of lesson 07 */
+
+/* Where the runtime notes which /30 each container holds. */
+#define SUBNET_DIR "/run/boxlab/subnets"
+
+/* The child needs its address, so the /30 is claimed before clone. */
+static void claim_subnet(struct config *c)
+{
+	if (!c->net_veth)
+		return;
+	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
+	/* lesson 07: note the /30 in the state file */
+	KCALL(state_note_subnet(c->state_lock, SUBNET_DIR, &c->subnet),
+	      "note the claim in the runtime's state file");
+	/* end of lesson 07 */
+	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
+		c->subnet.container);
+}
+
 /* lesson 07: a cgroup with limits */
 /*
  * The container's cgroup, boxlab/ID, with its limits.  Rootless, only a
  * subtree the system delegated to us (systemd's user@UID.service on
- * cgroup v2) is ours to write; without one there are no limits.
+ * cgroup v2) is ours to write; without one there are no limits.  Past
+ * memory.max the OOM killer strikes inside the group; with swap allowed,
+ * the group would page out instead.
  */
 static void make_cgroup(struct config *c)
 {
@@ -380,8 +409,6 @@ static void make_cgroup(struct config *c)
 	      "note the cgroup in the runtime's state file");
 	KCALL(cgroup_create(&c->cg, layout, CGROUP_ROOT, parent, c->id),
 	      "make the container's cgroup, %s/%s (%s)", parent, c->id, cgroup_layout_name(layout));
-	/* Past memory.max the OOM killer strikes inside the group; with swap
-	 * allowed, the group would page out instead. */
 	if (c->memory) {
 		KCALL(cgroup_set(&c->cg, "memory.max", "%lld", c->memory), "limit its memory to %s",
 		      c->memory_arg);
@@ -397,7 +424,7 @@ static void make_cgroup(struct config *c)
 }
 /* end of lesson 07 */
 
-/* Start the container's first process; the flags are the lesson. */
+/* The flags are the lesson: a namespace each. */
 static pid_t start_container(struct config *c)
 {
 	int flags = SIGCHLD; /* tell the parent when the child ends */
@@ -409,120 +436,92 @@ static pid_t start_container(struct config *c)
 	flags |= CLONE_NEWNS; /* its own mount table */
 	flags |= CLONE_NEWUSER; /* its own user and group ids: root inside only */
 	flags |= CLONE_NEWNET; /* its own interfaces, addresses, routes and ports */
-	/* lesson 07: start it inside its cgroup */
-	/*
-	 * cgroup v2: born in its cgroup.  v1: it moves itself in, first
-	 * thing (container_main()).  Else the parent moves it in.
-	 */
+	/* lesson 07: on cgroup v2, born in its cgroup */
 	if (c->cg.fd >= 0) {
 		pid = KCALL_TOLERATED(clone_into_cgroup(container_main, flags, c, c->cg.fd),
 				      "start the container's first process in its cgroup");
 		if (pid > 0)
 			return pid;
 	}
+	/* end of lesson 07 */
 	pid = KCALL(clone(container_main, child_stack_top(), flags, c),
 		    "start the container's first process");
+	/* lesson 07: else moved in */
 	if (c->cg.made && c->cg.layout == CGROUP_V2)
 		KCALL(cgroup_add(&c->cg, pid), "move it into its cgroup, %s", c->cg.rel);
-	return pid;
 	/* end of lesson 07 */
+	return pid;
 }
 
 /*
- * Sync 1, the parent's side: map the child's ids.  A map is written once,
- * by a process that holds the ids it maps in the namespace outside: root
- * may map any range; anybody else only their own uid and gid.  So the
- * parent writes it, from outside, where those ids are.
+ * Sync 1, the parent's side.  A map is written once, by a process that
+ * holds the ids it maps in the namespace outside: root may map any range;
+ * anybody else only their own uid and gid.
  */
-static void write_id_maps(const struct config *c, pid_t pid)
+static void write_id_maps(const struct config *c)
 {
 	if (!c->rootless) {
-		KCALL(write_file(in_proc(pid, "uid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container uids 0-%d to host uids %ld-%ld", USERNS_SIZE - 1,
 		      c->userns_base, c->userns_base + USERNS_SIZE - 1);
-		KCALL(write_file(in_proc(pid, "gid_map"), "0 %ld %d\n", c->userns_base,
+		KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %ld %d\n", c->userns_base,
 				 USERNS_SIZE),
 		      "map container gids the same way");
 		return;
 	}
-	KCALL(write_file(in_proc(pid, "uid_map"), "0 %d 1\n", geteuid()),
+	KCALL(write_file(in_proc(c->pid, "uid_map"), "0 %d 1\n", geteuid()),
 	      "map container root to your uid %d (rootless)", geteuid());
 	/*
 	 * Since Linux 3.19 an unprivileged gid_map needs setgroups() denied
 	 * first: otherwise dropping a group could grant access (CVE-2014-8989).
 	 */
-	KCALL(write_file(in_proc(pid, "setgroups"), "deny"),
+	KCALL(write_file(in_proc(c->pid, "setgroups"), "deny"),
 	      "give up setgroups() in the container");
-	KCALL(write_file(in_proc(pid, "gid_map"), "0 %d 1\n", getegid()),
+	KCALL(write_file(in_proc(c->pid, "gid_map"), "0 %d 1\n", getegid()),
 	      "map container group 0 to your gid %d", getegid());
 }
 
 /*
  * ROOTFS usually belongs to host root, who is nobody inside.  An id-mapped
  * mount (mount_setattr(2), Linux 5.12) shows it through the container's
- * map: owner 0 on disk reads as container root, and what the container
- * writes is stored as 0 again.  Only host root may make one; rootless, or
- * on a filesystem that cannot be id-mapped, the rootfs is seen with its
- * real owners (your own files are root's inside; host root's, nobody's).
+ * map: owner 0 on disk reads as container root, and its writes are stored
+ * as 0 again.  Only host root may make one; rootless, or on a filesystem
+ * that cannot be id-mapped, the rootfs keeps its real owners.  The copy is
+ * a peer of the host's mount, as every copy of a shared mount is: private,
+ * or the container's mounts on it would show up on the host.
  */
-static int idmap_rootfs(const struct config *c, pid_t pid)
+static void idmap_rootfs(struct config *c)
 {
-	/*
-	 * The copy is a peer of the host's mount, as every copy of a shared
-	 * mount is: make it private too, or the container's mounts on it
-	 * would show up on the host (and pivot_root() would refuse it).
-	 */
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .propagation = MS_PRIVATE };
 	int userns, tree;
 
 	if (c->rootless)
-		return -1;
-	userns = (int)KCALL(open(in_proc(pid, "ns/user"), O_RDONLY | O_CLOEXEC),
+		return;
+	userns = (int)KCALL(open(in_proc(c->pid, "ns/user"), O_RDONLY | O_CLOEXEC),
 			    "open the container's user namespace");
 	tree = (int)KCALL(sys_open_tree(AT_FDCWD, c->rootfs,
 					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
 			  "copy the mount of \"%s\", detached", c->rootfs);
 	attr.userns_fd = (uint64_t)userns;
-	/* Not every filesystem can be id-mapped: then use ROOTFS as it is. */
 	if (KCALL_TOLERATED(
 		    sys_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)),
-		    "show the copy through the container's id map") < 0) {
+		    "show the copy through the container's id map") == 0)
+		c->idmapped = tree;
+	else
 		close(tree);
-		tree = -1;
-	}
 	close(userns);
-	return tree;
 }
 
-/* Where the runtime notes which /30 each container holds. */
-#define SUBNET_DIR "/run/boxlab/subnets"
-
-/*
- * --net veth, the parent's part: a /30 of its own for the container (the
- * child needs it, so it is claimed before clone), then the cable.
- */
-static void claim_subnet(struct config *c)
-{
-	if (!c->net_veth)
-		return;
-	KCALL(subnet_claim(SUBNET_DIR, getpid(), &c->subnet), "claim a /30 in %s", SUBNET_DIR);
-	/* lesson 07: note the /30 in the state file */
-	KCALL(state_note_subnet(c->state_lock, SUBNET_DIR, &c->subnet),
-	      "note the claim in the runtime's state file");
-	/* end of lesson 07 */
-	narrate("the container's /30: %s on the host's end, %s on its own", c->subnet.host,
-		c->subnet.container);
-}
-
-static void connect_veth(const struct config *c, pid_t pid)
+/* --net veth: the cable, one end on the host, the other born as eth0 inside. */
+static void connect_veth(const struct config *c)
 {
 	int nl;
 
 	if (!c->net_veth)
 		return;
 	nl = (int)KCALL(nl_open(), "open an rtnetlink socket on the host");
-	KCALL(nl_veth_create(nl, c->host_link, "eth0", pid),
+	KCALL(nl_veth_create(nl, c->host_link, "eth0", c->pid),
 	      "make a veth pair: %s on the host, eth0 in the container", c->host_link);
 	KCALL(nl_addr_add(nl, c->host_link, c->subnet.host, c->subnet.prefixlen),
 	      "give %s the address %s/%d", c->host_link, c->subnet.host, c->subnet.prefixlen);
@@ -530,11 +529,18 @@ static void connect_veth(const struct config *c, pid_t pid)
 	close(nl);
 }
 
+/* Sync 1, the end: the child may go on, with the id-mapped ROOTFS if any. */
+static void release_child(struct config *c)
+{
+	close(c->sync[SYNC_CHILD]);
+	KCALL(sync_send(c->sync[SYNC_PARENT], c->idmapped), "sync 1: let the child go on");
+	if (c->idmapped >= 0)
+		close(c->idmapped);
+	c->idmapped = -1;
+}
+
 /* lesson 07: how it ended, told by its cgroup */
-/*
- * How the container ended, told by its cgroup: the exit status cannot
- * tell an OOM kill from any other SIGKILL, memory.events can.
- */
+/* The exit status cannot tell an OOM kill from any other SIGKILL; the cgroup can. */
 static void report_end(const struct config *c, int status)
 {
 	long long peak, usec;
@@ -556,6 +562,43 @@ static void report_end(const struct config *c, int status)
 }
 /* end of lesson 07 */
 
+/* lesson 07: the cgroup goes after the run */
+static void remove_cgroup(struct config *c)
+{
+	if (c->cg.made &&
+	    KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
+		narrate("removed the cgroup %s", c->cg.rel);
+}
+/* end of lesson 07 */
+
+/*
+ * The veth dies with the container's network namespace, which the kernel
+ * takes down in the background once nothing holds it.  A connection the
+ * container has just closed holds it until the host acknowledges its FIN,
+ * which needs the host end's address and route: leave them.  The next
+ * claim skips a /30 whose address is still on a link.
+ */
+static void release_subnet(struct config *c)
+{
+	if (!c->net_veth || c->subnet.owner == 0)
+		return;
+	subnet_release(SUBNET_DIR, &c->subnet);
+	narrate("released the container's /30 (%s and %s); the kernel deletes %s with the container's namespace",
+		c->subnet.host, c->subnet.container, c->host_link);
+	c->subnet.owner = 0;
+}
+
+/* lesson 07: the state file goes last */
+/* What the state file notes must be gone first: else the next run tries again. */
+static void release_state_file(struct config *c)
+{
+	if (c->cg.made)
+		return;
+	state_unlock(c, c->state_lock);
+	c->state_lock = -1;
+}
+/* end of lesson 07 */
+
 /* Undo, after the container or on a failure; each part may never have been made. */
 static void clean_up(void *arg)
 {
@@ -563,36 +606,23 @@ static void clean_up(void *arg)
 
 	stop_container(&c->pid);
 	/* lesson 07: remove the cgroup */
-	if (c->cg.made &&
-	    KCALL_TOLERATED(cgroup_remove(&c->cg), "remove the cgroup %s", c->cg.rel) == 0)
-		narrate("removed the cgroup %s", c->cg.rel);
+	remove_cgroup(c);
 	/* end of lesson 07 */
-	if (c->net_veth && c->subnet.owner != 0) {
-		/* The veth goes with the namespace, when nothing holds it. */
-		subnet_release(SUBNET_DIR, &c->subnet);
-		narrate("released the container's /30 (%s and %s); the kernel deletes %s with the container's namespace",
-			c->subnet.host, c->subnet.container, c->host_link);
-		c->subnet.owner = 0;
-	}
-	/* lesson 07: the state file goes last */
-	if (c->cg.made)
-		return; /* not all gone: the next run will try again */
-	state_unlock(c, c->state_lock);
-	c->state_lock = -1;
+	release_subnet(c);
+	/* lesson 07: release the state file last */
+	release_state_file(c);
 	/* end of lesson 07 */
 }
 
 int main(int argc, char **argv)
 {
 	struct config c;
-	int idmapped, status;
+	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
 	require_user_namespaces(&c);
-	/* A runtime killed with SIGKILL could not clean up: do it for it. */
-	/* lesson 07: clean up after killed runtimes; note what we make */
-	KCALL_TOLERATED(sweep_leftovers(&c), "remove what killed runtimes left behind");
-	c.state_lock = (int)KCALL(state_lock(&c), "take this container's state file");
+	/* lesson 07: take the state file first */
+	take_state_file(&c);
 	/* end of lesson 07 */
 	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	on_die(clean_up, &c);
@@ -601,16 +631,11 @@ int main(int argc, char **argv)
 	make_cgroup(&c);
 	/* end of lesson 07 */
 	c.pid = start_container(&c);
-	close(c.sync[SYNC_CHILD]);
-	write_id_maps(&c, c.pid);
-	idmapped = idmap_rootfs(&c, c.pid);
-	connect_veth(&c, c.pid);
-	KCALL(sync_send(c.sync[SYNC_PARENT], idmapped),
-	      "sync 1: tell the child its ids are mapped (it is in its cgroup, and eth0 is in)");
-	if (idmapped >= 0)
-		close(idmapped);
-	status = wait_for_container(&c, c.pid);
-	c.pid = 0;
+	write_id_maps(&c);
+	idmap_rootfs(&c);
+	connect_veth(&c);
+	release_child(&c);
+	status = wait_for_container(&c);
 	/* lesson 07: say how it ended */
 	report_end(&c, status);
 	/* end of lesson 07 */
