@@ -102,6 +102,23 @@ diff_hunks() {
 	assert_output --partial '[any key: next   b: back   q: quit]'
 }
 
+# Every ```c and ```diff block of WORKSHOP.md (and of README.md and
+# docs/, if they have any) against the code and make diff, and the sizes
+# the chapters give of make diff: tests/stage/quotes.sh says what it allows.
+@test "WORKSHOP's code and diffs quote the source as it is" {
+	run tests/stage/quotes.sh
+	assert_success
+	assert_output --regexp '^quotes\.sh: [1-9][0-9]* C blocks and [1-9][0-9]* diffs, [0-9]+ pieces: each is the source as it is$'
+	# It sees a change: one character of a quoted call, in a copy.
+	local line
+	line=$(grep -nF -m1 $'\tKCALL(chroot(c->rootfs), ' WORKSHOP.md | cut -d: -f1)
+	sed "${line}s/c->rootfs)/c->root)/" WORKSHOP.md >"$TEST_TMP/WORKSHOP.md"
+	run tests/stage/quotes.sh "$TEST_TMP/WORKSHOP.md"
+	assert_failure 1
+	assert_line --partial "$TEST_TMP/WORKSHOP.md:$line: the c block of line "
+	assert_line --regexp '^quotes\.sh: .*: 1 mismatch$'
+}
+
 @test "demo --help lists the scenes" {
 	run scripts/demo.sh --help
 	assert_success
