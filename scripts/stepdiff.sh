@@ -7,13 +7,16 @@
 #   scripts/stepdiff.sh --code DIR  DIR/container.c as the diffs show it
 #
 # Each step marks its own lesson with comment pairs, "/* lesson NN: ... */"
-# and "/* end of lesson NN */" (scripts/lab.sh cuts handouts along them);
-# they are left out here, on both sides, so the diff shows code only.
+# and "/* end of lesson NN */" (scripts/lesson-markers.sh; scripts/lab.sh
+# cuts handouts along them); they are left out here, on both sides, so the
+# diff shows code only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lesson-markers.sh
+. scripts/lesson-markers.sh
 
 code_of() {
-	grep -vE '^[[:space:]]*/\* (lesson [0-9]{2}: .*|end of lesson [0-9]{2}) \*/$' "$1/container.c"
+	grep -vE "$(lesson_marker start)|$(lesson_marker end)" "$1/container.c"
 }
 
 if [ "${1:-}" = --code ]; then

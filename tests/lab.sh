@@ -4,7 +4,8 @@
 #
 #   - the handout is written, and builds as generated (make all: -Werror);
 #   - it holds no later step, no chapter N of WORKSHOP.md, no docs/ and no
-#     lab tooling, and its container.c has TODOs where the lesson was;
+#     lab tooling or texts (scripts/lab.sh, scripts/lab/), and its
+#     container.c has TODOs where the lesson was, and no lesson marker;
 #   - its binary fails every row "(from step N)" of the check matrix, and
 #     every other row is as on the real step N (the binary works: it fails
 #     for the lesson it lacks, and for nothing else);
@@ -23,6 +24,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
 me=tests/lab.sh
+# shellcheck source=scripts/lesson-markers.sh
+. scripts/lesson-markers.sh
 [ $# -gt 0 ] || { echo "usage: $me step01-chroot [step02-pid-ns ...]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$me: the checks run containers as root: sudo make lab-test" >&2; exit 2; }
 for need in rootfs/etc/boxlab-rootfs build/probe; do
@@ -175,8 +178,10 @@ for dir in "$@"; do
 	done
 	[ ! -e "$h/docs" ] || leaks+="docs/ is in it"$'\n'
 	[ ! -e "$h/scripts/lab.sh" ] && [ ! -e "$h/tests/lab.sh" ] || leaks+="the lab tooling is in it"$'\n'
+	# The texts of every step, stand-ins and all: later ones give answers away.
+	[ ! -e "$h/scripts/lab" ] || leaks+="the lab's texts (scripts/lab/) are in it"$'\n'
 	! grep -q "^## Chapter $n " "$h/WORKSHOP.md" || leaks+="WORKSHOP.md has chapter $n"$'\n'
-	! grep -qE "/\* (end of )?lesson $nn" "$h/$dir/container.c" || leaks+="a lesson marker is left in $dir/container.c"$'\n'
+	! grep -qE "$(lesson_marker like "$nn")" "$h/$dir/container.c" || leaks+="a lesson marker is left in $dir/container.c"$'\n'
 	grep -q "TODO lesson $nn, part 1 of " "$h/$dir/container.c" || leaks+="no TODO in $dir/container.c"$'\n'
 	if [ -z "$leaks" ]; then
 		result OK "$dir handout: no later step, no chapter $n, no instructors' files, the lesson cut"

@@ -3,7 +3,8 @@
 # scripts/demo.sh (make demo); and scripts/doctor.sh (make doctor) in the
 # places it warns about, faked.  Fast: present runs no container; demo's
 # scenes of the eight steps take a few seconds (the matrix scene, minutes,
-# is left to `make demo`); the doctor's tests fake the machine.
+# is left to `make demo`); the doctor's tests fake the machine.  And the
+# texts of the lab handouts (scripts/lab/) against the steps' lessons.
 
 load ../lib/common
 
@@ -60,7 +61,9 @@ diff_hunks() {
 	assert_line --regexp '^== step 1, piece [0-9] of 5: main\(\) ==$'
 	# Every line of the file, in order, nothing else but headers (and not
 	# the comments that mark the lesson for lab handouts, as make diff).
-	diff <(grep -v '^$' step01-chroot/container.c | grep -vE '^[[:space:]]*/\* (lesson|end of lesson) ') \
+	# shellcheck source=scripts/lesson-markers.sh
+	. scripts/lesson-markers.sh
+	diff <(grep -v '^$' step01-chroot/container.c | grep -vE "$(lesson_marker start)|$(lesson_marker end)") \
 		<(sed -n '/^== step 1, piece 1 /,$p' <<<"$output" | grep -v '^== step 1, piece \|^$') ||
 		fail "present 1 does not show step01-chroot/container.c whole"
 }
@@ -100,6 +103,23 @@ diff_hunks() {
 	[ "$(grep -c '^== step 2, hunk 2 of 3' <<<"$output")" -eq 1 ]
 	refute_line --partial 'hunk 3 of 3'
 	assert_output --partial '[any key: next   b: back   q: quit]'
+}
+
+# Every ```c and ```diff block of WORKSHOP.md (and of README.md and
+# docs/, if they have any) against the code and make diff, and the sizes
+# the chapters give of make diff: tests/stage/quotes.sh says what it allows.
+@test "WORKSHOP's code and diffs quote the source as it is" {
+	run tests/stage/quotes.sh
+	assert_success
+	assert_output --regexp '^quotes\.sh: [1-9][0-9]* C blocks and [1-9][0-9]* diffs, [0-9]+ pieces: each is the source as it is$'
+	# It sees a change: one character of a quoted call, in a copy.
+	local line
+	line=$(grep -nF -m1 $'\tKCALL(chroot(c->rootfs), ' WORKSHOP.md | cut -d: -f1)
+	sed "${line}s/c->rootfs)/c->root)/" WORKSHOP.md >"$TEST_TMP/WORKSHOP.md"
+	run tests/stage/quotes.sh "$TEST_TMP/WORKSHOP.md"
+	assert_failure 1
+	assert_line --partial "$TEST_TMP/WORKSHOP.md:$line: the c block of line "
+	assert_line --regexp '^quotes\.sh: .*: 1 mismatch$'
 }
 
 @test "demo --help lists the scenes" {
@@ -330,4 +350,52 @@ fake_dpkg() {
 	assert_line --index 1 --regexp '^make: \*\*\* \[Makefile:[0-9]+: deps-test\] Error 1$'
 	[ "${#lines[@]}" -eq 2 ]
 	[ ! -e "$TEST_TMP/build" ]
+}
+
+# The lab's texts, one file a step (scripts/lab/stepNN.md), are found by
+# the titles of the lesson's regions.  A handout has none: it skips.
+@test "lab: every region of every step has one text, and every text its region, by title" {
+	[ -d scripts/lab ] || skip "no scripts/lab/: a handout carries no lab texts"
+	run scripts/lab.sh check
+	assert_success
+	assert_output --regexp '^lab\.sh: the texts of steps 1 2 3 4 5 6 7 8 match their regions, title for title: [1-9][0-9]* regions, [0-9]+ stand-ins$'
+}
+
+# lab_copy: the lab's scripts, texts and steps in $TEST_TMP/kit, to break.
+lab_copy() {
+	local step
+	mkdir -p "$TEST_TMP/kit/scripts"
+	cp -a scripts/lab.sh scripts/lesson-markers.sh scripts/lab "$TEST_TMP/kit/scripts/"
+	for step in step0*-*/; do
+		mkdir "$TEST_TMP/kit/$step"
+		cp -a "$step/container.c" "$TEST_TMP/kit/$step"
+	done
+}
+
+@test "lab: a region renamed or a title used twice stops the handout, before it writes anything" {
+	[ -d scripts/lab ] || skip "no scripts/lab/: a handout carries no lab texts"
+	lab_copy
+	local file=$TEST_TMP/kit/step04-mount-ns/container.c
+	grep -qxF $'\t/* lesson 04: a new mount namespace */' "$file"
+	sed -i 's|^\t/\* lesson 04: a new mount namespace \*/$|\t/* lesson 04: a mount namespace of its own */|' "$file"
+	run "$TEST_TMP/kit/scripts/lab.sh" check
+	assert_failure 2
+	assert_output 'lab.sh: step 04: "a mount namespace of its own", a region of step04-mount-ns/container.c, has no text in scripts/lab/step04.md: add a section "## a mount namespace of its own"
+lab.sh: step 04: "a new mount namespace" in scripts/lab/step04.md is the title of no region of step04-mount-ns/container.c: rename the section, or delete it'
+	run "$TEST_TMP/kit/scripts/lab.sh" 4 "$TEST_TMP/handout"
+	assert_failure 2
+	assert_line --index 0 'lab.sh: step 04: "a mount namespace of its own", a region of step04-mount-ns/container.c, has no text in scripts/lab/step04.md: add a section "## a mount namespace of its own"'
+	[ ! -e "$TEST_TMP/handout" ]
+	# Two regions of one title: neither can have its own text.
+	sed -i 's|^\t/\* lesson 04: a mount namespace of its own \*/$|\t/* lesson 04: pivot_root instead of chroot */|' "$file"
+	run "$TEST_TMP/kit/scripts/lab.sh" check 4
+	assert_failure 2
+	assert_line --index 0 'lab.sh: step 04: two regions of step04-mount-ns/container.c are titled "pivot_root instead of chroot": its texts in scripts/lab/step04.md are found by title, so titles must differ'
+	# Two texts of one title, in the file of texts.
+	run "$TEST_TMP/kit/scripts/lab.sh" check 3
+	assert_success
+	printf '\n## clocks of its own\n\nAgain.\n' >>"$TEST_TMP/kit/scripts/lab/step03.md"
+	run "$TEST_TMP/kit/scripts/lab.sh" check 3
+	assert_failure 2
+	assert_output 'lab.sh: step 03: scripts/lab/step03.md has two texts titled "clocks of its own": keep one'
 }

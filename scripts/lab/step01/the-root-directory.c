@@ -1,0 +1,1 @@
+	(void)c;	/* delete this line once you use c */

@@ -1,0 +1,2 @@
+	mount_proc(c);
+	enter_rootfs(c);

@@ -1,0 +1,1 @@
+	idmapped = -1;

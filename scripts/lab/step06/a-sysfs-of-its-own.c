@@ -1,0 +1,3 @@
+	KCALL(mount("/sys", in_rootfs(c, "/sys"), NULL, MS_BIND | MS_REC, NULL), "bind the host's /sys");
+	KCALL(mount(NULL, in_rootfs(c, "/sys"), NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "make /sys read-only");
