@@ -1,1 +1,1 @@
-	return wait_and_clean_up(&c, pid);
+	unmount_proc(c);

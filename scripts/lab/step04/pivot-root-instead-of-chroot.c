@@ -5,20 +5,8 @@ static void enter_rootfs(const struct config *c)
 	KCALL(chdir("/"), "stand at the new root");
 }
 
-static void clean_up(void *arg)
+static void unmount_proc(const struct config *c)
 {
-	const struct config *c = arg;
-
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
 			"unmount the container's /proc from the host");
-}
-
-static int wait_and_clean_up(struct config *c, pid_t pid)
-{
-	int status;
-
-	on_die(clean_up, c);
-	status = wait_for_container(c, pid);
-	clean_up(c);
-	return status;
 }

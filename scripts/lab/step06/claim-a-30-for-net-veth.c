@@ -1,2 +1,2 @@
 	if (c.net_veth)
-		die("--net veth is not written yet: see lesson 06, part 6");
+		die("--net veth is not written yet: see the TODO \"--net veth: a /30 of its own\"");

@@ -1,2 +1,1 @@
-	mount_proc(c);
 	enter_rootfs(c);

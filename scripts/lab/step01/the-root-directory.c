@@ -1,1 +1,0 @@
-	(void)c;	/* delete this line once you use c */

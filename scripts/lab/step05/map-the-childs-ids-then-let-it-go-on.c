@@ -1,1 +1,0 @@
-	idmapped = -1;
