@@ -1,16 +1,9 @@
 /*
  * step01-chroot: a process with its own root directory.
  *
- * This step adds chroot(2).  The runtime starts COMMAND in a child process
- * whose root directory is ROOTFS: inside, "/" means ROOTFS, so the command
- * sees the rootfs's programs and files instead of the host's.  The parent
- * stays outside, waits, and exits with the command's status.
- *
- * Still open: everything else is the host's.  The command sees and can
- * kill every host process, shares the host's name, mounts and clocks, and
- * chroot is not even a jail: a root process walks back out with a second
- * chroot() and a few chdir("..").  Step 02 gives the container its own
- * process tree.
+ * chroot(2) makes ROOTFS the child's "/": the command sees the rootfs's
+ * files, not the host's, and the parent waits outside for its status.
+ * Still open: all else is the host's, and root climbs out of a chroot.
  */
 #define _GNU_SOURCE
 #include <sched.h>

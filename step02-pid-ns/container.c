@@ -1,21 +1,11 @@
 /*
- * step02-pid-ns: a process tree of its own.
+ * step02-pid-ns: a process tree of its own (CLONE_NEWPID, Linux 2.6.24).
  *
- * This step adds the PID namespace (clone(2) with CLONE_NEWPID, Linux
- * 2.6.24).  The command becomes PID 1 of a new tree of processes: it sees
- * only its own descendants, and the host's processes have no number it
- * could name, so it cannot signal them.  A fresh /proc, mounted from
- * inside the new namespace, lists that tree and nothing else.
- *
- * PID 1 is special: orphans are handed to it to reap, and the kernel only
- * delivers it signals it has a handler for.  The parent passes SIGINT,
- * SIGTERM, SIGHUP and SIGQUIT on; a command that ignores them as PID 1
- * will not stop for them.
- *
- * Still open: the container still shares the host's mount table -- its
- * /proc is mounted on the host, in ROOTFS/proc, so the parent must unmount
- * it afterwards -- and the host's name, IPC objects and clocks.  Step 03
- * gives it a name, IPC objects and clocks of its own.
+ * The command is PID 1 of a new tree: it cannot name, so cannot signal, a
+ * host process, and a /proc mounted inside lists its tree alone.  PID 1
+ * reaps orphans and gets only the signals it handles (the parent passes
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT on).  Still open: the mount table
+ * (its /proc is mounted on the host), the host name, IPC and clocks.
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -69,10 +59,7 @@ static pid_t start_container(struct config *c)
 }
 
 /* lesson 02: unmount the container's /proc */
-/*
- * Without a mount namespace the container's /proc was mounted on the
- * host: take it away again.  Safe to call when it was never mounted.
- */
+/* Without a mount namespace, the container's /proc is the host's mount. */
 static void unmount_proc(const struct config *c)
 {
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),
@@ -97,9 +84,7 @@ int main(int argc, char **argv)
 	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
-	/* lesson 02: root, for new namespaces */
 	require_root(&c, "new namespaces need CAP_SYS_ADMIN");
-	/* end of lesson 02 */
 	/* lesson 02: undo on a failure too */
 	on_die(clean_up, &c);
 	/* end of lesson 02 */

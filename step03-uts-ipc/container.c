@@ -1,21 +1,11 @@
 /*
  * step03-uts-ipc: a name, IPC objects and clocks of its own.
  *
- * This step adds three small namespaces:
- *  - UTS (CLONE_NEWUTS, Linux 2.6.19): the host name.  The container gets
- *    its own, its id unless --hostname names one, and renaming it inside
- *    no longer renames the host.
- *  - IPC (CLONE_NEWIPC, Linux 2.6.19): System V message queues, semaphores
- *    and shared memory, and POSIX message queues.  The host's objects are
- *    invisible inside, and the container's vanish with it.
- *  - time (CLONE_NEWTIME, Linux 5.6): offsets for CLOCK_MONOTONIC and
- *    CLOCK_BOOTTIME.  The container's clocks start near zero, as if it had
- *    just booted, so its uptime is its own.
- *
- * Still open: the mount table is still the host's.  The container's /proc
- * is mounted on the host, a mount made inside shows up on the host, and a
- * root process can still climb out of the chroot.  Step 04 gives the
- * container a mount namespace and a real root of its own.
+ * UTS (Linux 2.6.19): a host name of its own, its id or --hostname.  IPC
+ * (2.6.19): System V queues, semaphores, shared memory and POSIX queues
+ * of its own.  Time (5.6): CLOCK_MONOTONIC and CLOCK_BOOTTIME start near
+ * zero, so its uptime is its own.  Still open: the mount table, and a
+ * root that climbs out of the chroot.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -107,10 +97,7 @@ static pid_t start_container(struct config *c)
 	return pid;
 }
 
-/*
- * Without a mount namespace the container's /proc was mounted on the
- * host: take it away again.  Safe to call when it was never mounted.
- */
+/* Without a mount namespace, the container's /proc is the host's mount. */
 static void unmount_proc(const struct config *c)
 {
 	KCALL_TOLERATED(umount2(in_rootfs(c, "/proc"), MNT_DETACH),

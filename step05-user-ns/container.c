@@ -1,25 +1,14 @@
 /*
- * step05-user-ns: root inside, nobody outside.
+ * step05-user-ns: root inside, nobody outside (CLONE_NEWUSER, Linux 3.8).
  *
- * This step adds the user namespace (CLONE_NEWUSER, Linux 3.8).  Inside,
- * the command is uid 0 with every capability -- but only over what its
- * namespaces own.  Outside, its ids are mapped to an unprivileged range
- * (container 0-65535 is host 100000-165535 by default), so a process that
- * escapes is nobody, mknod() of a real device fails, and files it makes
- * belong to an id no host user has.
- *
- * The maps are written from outside, by the parent, while the child waits
- * on a socket: the child's ids mean nothing until then.  The same socket
- * then hands the child an id-mapped mount of ROOTFS (Linux 5.12): an image
- * owned by host root reads as owned by the container's root, at no cost
- * and with no copy.
- *
- * Since a user namespace needs no privilege, neither does boxlab any more:
- * without root, the caller's own uid and gid become root inside (rootless).
- *
- * Still open: the network.  The container shares the host's interfaces,
- * and a server on the host's 127.0.0.1 is a client's connect() away.
- * Step 06 gives it a network namespace.
+ * Inside, the command is uid 0 with every capability over what its
+ * namespaces own; outside, its ids map to an unprivileged range (0-65535
+ * is host 100000-165535 by default): an escape is nobody, mknod() of a
+ * device fails.  The parent writes the maps while the child waits on a
+ * socket, which then hands it an id-mapped mount of ROOTFS (Linux 5.12):
+ * host root's files read as container root's, with no copy.  Needing no
+ * privilege, boxlab now runs without root too (rootless).  Still open:
+ * the host's interfaces, and its 127.0.0.1 a connect() away.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -130,7 +119,6 @@ static void mount_proc(const struct config *c)
 	      "mount a /proc for the new PID namespace on \"%s\"", in_rootfs(c, "/proc"));
 }
 
-/* lesson 05: the host's /sys, bound */
 /*
  * /sys shows the host's devices: the container may look, not touch.  Only
  * the owner of the network namespace may mount a sysfs, and until step 06
@@ -145,14 +133,11 @@ static void mount_sys(const struct config *c)
 		    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
 	      "make /sys read-only");
 }
-/* end of lesson 05 */
 
-/* lesson 05: a table of device paths */
 /* Device nodes the container may have: none of them reaches hardware. */
 static const char *const devices[] = {
 	"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
-/* end of lesson 05 */
 
 /* clang-format off */
 static const struct dev_link {
@@ -175,7 +160,6 @@ static void mount_dev(const struct config *c)
 		    "mode=0755,size=64k"),
 	      "mount an empty /dev");
 	umask(0); /* the modes below are meant as written */
-	/* lesson 05: bind the host's devices */
 	/* In a user namespace mknod() of a device is refused: bind the host's. */
 	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
 		KCALL(create_file(in_rootfs(c, devices[i]), 0666), "create %s to mount over",
@@ -183,7 +167,6 @@ static void mount_dev(const struct config *c)
 		KCALL(mount(devices[i], in_rootfs(c, devices[i]), NULL, MS_BIND, NULL),
 		      "bind the host's %s", devices[i]);
 	}
-	/* end of lesson 05 */
 	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
 		KCALL(symlink(dev_links[i].target, in_rootfs(c, dev_links[i].path)),
 		      "link %s to %s", dev_links[i].path, dev_links[i].target);
@@ -395,9 +378,7 @@ int main(int argc, char **argv)
 	int status;
 
 	parse_command_line(&c, STEP, STEP_NAME, argc, argv);
-	/* lesson 05: no root needed */
 	require_user_namespaces(&c);
-	/* end of lesson 05 */
 	/* lesson 05: a socket for the parent/child sync */
 	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	/* end of lesson 05 */

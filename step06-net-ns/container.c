@@ -1,22 +1,12 @@
 /*
- * step06-net-ns: a network of its own.
+ * step06-net-ns: a network of its own (CLONE_NEWNET, Linux 2.6.29).
  *
- * This step adds the network namespace (CLONE_NEWNET, Linux 2.6.29).  The
- * container gets its own interfaces, addresses, routes, ports and
- * firewall: at first only a loopback, which starts down, so the runtime
- * brings it up.  The host's interfaces are invisible, and a server on the
- * host's 127.0.0.1 is out of reach: that 127.0.0.1 is another namespace's.
- *
- * --net veth connects it: a veth pair is a virtual cable whose two ends
- * are in two namespaces.  The parent makes it with rtnetlink (what ip(8)
- * does) so that one end, bx<id>, stays on the host and the other is born
- * inside as eth0; each container gets its own /30 of 10.200.0.0/16, and
- * its default route goes through the host end.  When the container's
- * namespace dies, its end dies, and a veth pair dies whole.
- *
- * Still open: resources.  The container may use all the memory, CPU time
- * and process slots the host has, and starve it.  Step 07 puts it in a
- * cgroup with limits.
+ * Its own interfaces, routes, ports and firewall: only lo at first, down
+ * until the runtime brings it up; the host's 127.0.0.1 is another's.
+ * --net veth adds a virtual cable, made with rtnetlink: bx<id> on the
+ * host, eth0 born inside, a /30 of 10.200.0.0/16 each, the default route
+ * via the host end; it dies with the container's namespace.  Still open:
+ * memory, CPU time and processes without limit.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
