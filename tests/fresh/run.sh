@@ -26,8 +26,8 @@
 # tests/fresh/mkroot.sh or the kernel changes) and its ext4 image, which
 # the guest uses as a snapshot (its writes are dropped, so every run
 # starts fresh); the initramfs; console.log; results/, the share the
-# guest writes its transcript, times and TAP to.  The TAP file is copied
-# to build/tap/fresh.tap.  Exits 0 when every stage showed what it should.
+# guest writes its transcript, times and TAP to.  Exits 0 when every
+# stage showed what it should.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -127,8 +127,7 @@ boot() {
 	return "${PIPESTATUS[0]}"
 }
 
-# What the guest left: its times and results, and the TAP file as
-# build/tap/fresh.tap.  Fails when a stage did, or when the guest never
+# What the guest left: its times and results, and its TAP file.  Fails when a stage did, or when the guest never
 # said how they went.
 report() {
 	local qemu_status=$1
@@ -138,9 +137,7 @@ report() {
 		sed 's/^/  /' "$results/summary.txt"
 	fi
 	if [[ -s $results/fresh.tap ]]; then
-		mkdir -p build/tap
-		cp "$results/fresh.tap" build/tap/fresh.tap
-		echo "$me: results (build/tap/fresh.tap; the transcript: $results/transcript.log):"
+		echo "$me: results ($results/fresh.tap; the transcript: $results/transcript.log):"
 		cat "$results/fresh.tap"
 		echo "test-fresh: $(grep -c '^ok ' "$results/fresh.tap") passed, $(grep -c '^not ok ' "$results/fresh.tap") failed"
 	fi

@@ -14,7 +14,8 @@
 # makes stays in build/vm: the kernel package (downloaded once), the
 # initramfs, the test rootfs as ext4 images, and for each machine N,
 # vmN/console.log and vmN/results, the share its guest writes to.  The
-# guests' TAP files end up as build/tap/matrix-vm-*.tap.  Exits 0 when
+# guests' TAP files end up in build/vm/tap, not in make test's build/tap:
+# the two may run side by side (as in CI).  Exits 0 when
 # every machine ran every check as expected.
 #
 # VM_ARCH=arm64: the steps and the probe cross-built in build/arm64 (make
@@ -22,7 +23,7 @@
 # guest's programs (bash, bats, ip, ...) come from a tree of Debian's arm64
 # packages; its test rootfs is made of arm64 busybox-static and the arm64
 # probe.  All of it is kept in build/vm-arm64, the tree made again only
-# when its package list changes; TAP files as build/tap/matrix-vm-arm64-*.
+# when its package list changes; TAP files in build/vm-arm64/tap.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,7 +34,7 @@ readonly arch=${VM_ARCH:-amd64}
 source tests/vm/lib.sh
 set_arch "$arch"
 if [[ $arch == amd64 ]]; then
-	readonly vm=build/vm cross="" tap=matrix-vm
+	readonly vm=build/vm cross=""
 	# A column of the matrix takes about 5 minutes under emulation: a
 	# machine that takes half as long again, plus a minute to boot, hangs.
 	readonly seconds_per_column=450 seconds_to_boot=60
@@ -41,7 +42,7 @@ if [[ $arch == amd64 ]]; then
 	readonly rootfs=build/test-rootfs rootless_rootfs=build/test-rootfs-rootless
 else
 	# The binaries built for the guest, and its root tree.
-	readonly vm=build/vm-$arch cross=build/$arch tap=matrix-vm-$arch
+	readonly vm=build/vm-$arch cross=build/$arch
 	readonly guest_tree=build/vm-$arch/tree
 	# Step 08's column took 4 minutes on an arm64 machine emulated on two
 	# amd64 cores; a machine that takes four times as long hangs.
@@ -240,18 +241,18 @@ stop_machines() {
 	exit 1
 }
 
-# report N QEMU_STATUS: what machine N printed, and its TAP files next to
-# the host's as build/tap/matrix-vm-*.tap.  Fails when its checks did, or
+# report N QEMU_STATUS: what machine N printed, and its TAP files in
+# $vm/tap.  Fails when its checks did, or
 # when it never said how they went.
 report() {
 	local n=$1 qemu_status=$2 dir=$vm/vm$1 file
 	echo
 	echo "$me: machine $n ($dir/console.log):"
 	cat "$dir/console.log"
-	mkdir -p build/tap
+	mkdir -p "$vm/tap"
 	for file in "$dir"/results/tap/matrix-*.tap; do
 		[[ -e $file ]] || continue
-		cp "$file" "build/tap/$tap-$(basename "$file" | sed 's/^matrix-//')"
+		cp "$file" "$vm/tap/"
 	done
 	if [[ ! -s $dir/results/status ]]; then
 		if ((qemu_status == 124)); then
@@ -283,7 +284,7 @@ main() {
 	make_disks
 
 	mapfile -t groups < <(split_steps "$(jobs_wanted)" "$@")
-	rm -f build/tap/matrix-vm-*.tap
+	rm -rf "$vm/tap"
 	trap stop_machines INT TERM HUP
 	start=$(date +%s)
 	for n in "${!groups[@]}"; do
@@ -306,7 +307,7 @@ main() {
 		report "$n" "${statuses[n]}" || status=1
 	done
 	echo
-	echo "$me: $# steps on Linux $version in $(($(date +%s) - start)) s; TAP files: build/tap/$tap-*.tap"
+	echo "$me: $# steps on Linux $version in $(($(date +%s) - start)) s; TAP files: $vm/tap"
 	exit "$status"
 }
 
