@@ -61,9 +61,7 @@ diff_hunks() {
 	assert_line --regexp '^== step 1, piece [0-9] of 5: main\(\) ==$'
 	# Every line of the file, in order, nothing else but headers (and not
 	# the comments that mark the lesson for lab handouts, as make diff).
-	# shellcheck source=scripts/lesson-markers.sh
-	. scripts/lesson-markers.sh
-	diff <(grep -v '^$' step01-chroot/container.c | grep -vE "$(lesson_marker start)|$(lesson_marker end)") \
+	diff <(scripts/stepdiff.sh --code step01-chroot | grep -v '^$') \
 		<(sed -n '/^== step 1, piece 1 /,$p' <<<"$output" | grep -v '^== step 1, piece \|^$') ||
 		fail "present 1 does not show step01-chroot/container.c whole"
 }
