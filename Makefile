@@ -75,12 +75,14 @@ $(PROBE): tests/probes/probe.c | deps-build
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
 # The tests' rootfs: the learner's rootfs plus the probe, so tests never
-# change rootfs/ itself, and /scratch, which container root may write
-# whatever its uid on the host.
+# change rootfs/ itself, /scratch, which container root may write
+# whatever its uid on the host, and a script whose interpreter is missing.
 $(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
 	@rm -rf $(TEST_ROOTFS)
 	@cp -a $(ROOTFS) $(TEST_ROOTFS)
 	@mkdir -m 0777 $(TEST_ROOTFS)/scratch
+	@printf '#!/no/such/interpreter\n' >$(TEST_ROOTFS)/usr/bin/no-interpreter
+	@chmod 0755 $(TEST_ROOTFS)/usr/bin/no-interpreter
 	@cp $(PROBE) $@
 
 # Rootless runs get an image of their own, as a user unpacks one: owned by

@@ -152,7 +152,8 @@ static void enable_controllers(const char *root, const char *group)
 	for (i = 0; i < COUNT(v2_controllers); i++)
 		/* One at a time: a controller this kernel lacks stops no other. */
 		if (write_file(path, "+%s", v2_controllers[i]) == 0)
-			narrate("enabled %s for the groups under /%s", v2_controllers[i], group);
+			kcall_detail("enabled %s for the groups under /%s", v2_controllers[i],
+				     group);
 }
 
 static int create_v2(struct cgroup *cg, const char *parent)
@@ -320,8 +321,8 @@ static int set_v1(const struct cgroup *cg, const char *file, const char *value)
 			errno = EINVAL;
 			return -1;
 		}
-		narrate("v1: cpu.max is cpu.cfs_period_us %ld and cpu.cfs_quota_us %s", period,
-			quota);
+		kcall_detail("v1: cpu.max is cpu.cfs_period_us %ld and cpu.cfs_quota_us %s", period,
+			     quota);
 		if (write_file(path_of(cg, "cpu", "cpu.cfs_period_us"), "%ld", period) < 0)
 			return -1;
 		return write_file(path_of(cg, "cpu", "cpu.cfs_quota_us"), "%s",
@@ -332,11 +333,12 @@ static int set_v1(const struct cgroup *cg, const char *file, const char *value)
 		limit = cgroup_read(cg, "memory.max", NULL);
 		if (limit < 0)
 			return -1;
-		narrate("v1: memory.swap.max %s is memory.memsw.limit_in_bytes = memory.limit_in_bytes",
+		kcall_detail(
+			"v1: memory.swap.max %s is memory.memsw.limit_in_bytes = memory.limit_in_bytes",
 			value);
 		return write_file(path_of(cg, "memory", f->v1), "%lld", limit);
 	}
-	narrate("v1: %s is %s/%s", file, f->controller, f->v1);
+	kcall_detail("v1: %s is %s/%s", file, f->controller, f->v1);
 	return write_file(path_of(cg, f->controller, f->v1), "%s",
 			  strcmp(value, "max") == 0 ? "-1" : value);
 }

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "hints.h"
 #include "kcall.h"
 #include "parse.h"
 
@@ -407,9 +406,7 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 
 	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
-	if (stat(c->rootfs, &st) < 0)
-		die("cannot look at ROOTFS \"%s\": stat failed: %s (%s)", c->rootfs,
-		    errno_name(errno), strerror(errno));
+	KCALL(stat(c->rootfs, &st), "look at ROOTFS \"%s\"", c->rootfs);
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 

@@ -2,8 +2,10 @@
  * hints.c - the hint table: the usual cause of a failed kernel call.
  *
  * A row matches a call by name ("*" matches any call), optionally by a
- * word in the call's text (which file write_file() wrote), and by errno.
- * The first matching row wins, so the narrowest rows come first.
+ * word in the failure line (which file write_file() wrote, whether the
+ * command exec_command() ran is in ROOTFS), and by errno.  The first
+ * matching row wins, so the narrowest rows come first.  errno 0 rows are
+ * settings of the machine that forbid something, named by their sysctl.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -12,10 +14,11 @@
 #include <string.h>
 
 #include "hints.h"
+#include "process.h"
 
 struct hint {
 	const char *call;
-	const char *word; /* NULL, or a word the call's text must contain */
+	const char *word; /* NULL, or a word the failure line must contain */
 	int err;
 	const char *text;
 };
@@ -46,7 +49,7 @@ static const struct hint hints[] = {
 	{ "pivot_root", NULL, EBUSY, "the new root or the old one is already mounted there" },
 	{ "pivot_root", NULL, EPERM, "pivot_root needs CAP_SYS_ADMIN in the mount namespace" },
 	{ "mount", "overlay", EACCES,
-	  "container root (host uid 100000, or --userns-base) must reach and read every layer: check the modes of the layers and of the dirs above them (mktemp -d makes 0700 dirs)" },
+	  "container root (the host uid --userns-base names) must reach and read every layer: check the modes of the layers and of the dirs above them (mktemp -d makes 0700 dirs)" },
 	{ "mount", "overlay", EINVAL,
 	  "overlayfs refused its options: the upper and work dirs must be on one filesystem with d_type and user xattrs, and no layer may be an overlay itself" },
 	{ "mount", NULL, ENOSPC, "too many mounts, not a full disk: see /proc/sys/fs/mount-max" },
@@ -84,6 +87,21 @@ static const struct hint hints[] = {
 	{ "nl_route_add_default", NULL, ENETUNREACH,
 	  "the gateway is not on any up link: give the link its address and bring it up first" },
 	{ "nl_open", NULL, EPROTONOSUPPORT, "this kernel has no rtnetlink (CONFIG_NET)" },
+	{ "execvp", "which is in ROOTFS", ENOENT,
+	  "the file is there but its interpreter is not: a dynamically linked program needs its loader and libraries in the container, a script its #! program" },
+	{ "execvp", "which is not in ROOTFS", ENOENT,
+	  "paths are looked up inside the container, not on the host" },
+	{ "execvp", NULL, ENOENT, "no such program in the container's PATH (" CONTAINER_PATH ")" },
+	{ "execvp", NULL, EACCES,
+	  "it is not an executable file (check its mode, and that it is not a directory)" },
+	{ "execvp", NULL, ENOEXEC,
+	  "not a program this kernel can run (another architecture, or a script without #!)" },
+	{ "kernel", "unprivileged_userns_clone", 0,
+	  "unprivileged user namespaces are off (Debian, older Ubuntu): run as root, or turn them on with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'" },
+	{ "user", "max_user_namespaces", 0,
+	  "user namespaces are off: run as root, or allow some with 'sudo sysctl -w user.max_user_namespaces=15000'" },
+	{ "kernel", "apparmor_restrict_unprivileged_userns", 0,
+	  "AppArmor (Ubuntu 23.10+) leaves unprivileged user namespaces without any power: run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)" },
 	{ "*", NULL, EPERM, "this needs privilege the runtime does not have: run as root (sudo)" },
 	{ "*", NULL, EACCES, "permission denied on a path: check its owner and mode" },
 	{ "*", NULL, ENOENT,
@@ -107,7 +125,7 @@ void call_name(const char *call, char *name, unsigned long size)
 	name[n] = '\0';
 }
 
-const char *hint_for(const char *call, int err)
+const char *hint_for(const char *call, const char *doing, int err)
 {
 	char name[64];
 	unsigned long i;
@@ -116,7 +134,8 @@ const char *hint_for(const char *call, int err)
 	for (i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
 		const struct hint *h = &hints[i];
 
-		if (h->err != err || (h->word && !strstr(call, h->word)))
+		if (h->err != err ||
+		    (h->word && !strstr(call, h->word) && !(doing && strstr(doing, h->word))))
 			continue;
 		if (strcmp(h->call, "*") == 0 || strcmp(h->call, name) == 0)
 			return h->text;

@@ -1,10 +1,14 @@
 /*
  * kcall.c - narration and teaching errors for every kernel call.
  *
- * This file and cli.c are the only parts of common/ that print: everything
- * a learner reads on stderr goes through here, so it all has one shape,
+ * Everything a learner reads on stderr goes through here, so a failure has
+ * one shape wherever it happens,
  *
- *	PROG: what we were doing: call(args) failed: ENAME (text); hint: ...
+ *	PROG: cannot WHAT WE WERE DOING: call(args) failed: ENAME (text); hint: ...
+ *
+ * and its hint comes from one table (hints.c).  The rest of common/ never
+ * prints: it returns results and errno, and at most leaves a detail for
+ * the narration of the call that wraps it (kcall_detail).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -117,26 +121,72 @@ void die(const char *fmt, ...)
 	die_with(EXIT_RUNTIME_FAILED, "%s", line);
 }
 
+/* What a helper inside the current call had to say, for its narration. */
+static char detail[512];
+
+void kcall_detail(const char *fmt, ...)
+{
+	size_t n = strlen(detail);
+	va_list ap;
+
+	if (!boxlab_verbose)
+		return;
+	if (n && n < sizeof(detail) - 2) {
+		strcpy(detail + n, "; ");
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(detail + n, sizeof(detail) - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The one failure line.  err 0 means no call failed: `call` is then a
+ * setting of the machine that forbids what we were doing.
+ */
+static void print_failure(const char *doing, const char *call, int err, const char *tail)
+{
+	const char *hint = hint_for(call, doing, err);
+	char failed[1024] = "";
+
+	if (err)
+		snprintf(failed, sizeof(failed), " failed: %s (%s)", errno_name(err),
+			 strerror(err));
+	dprintf(STDERR_FILENO, "%s: cannot %s: %s%s%s%s%s\n", boxlab_prog, doing, call, failed,
+		hint ? "; hint: " : "", hint ? hint : "", tail);
+}
+
 void kcall_check(long ret, int err, int fatal, const char *call, const char *why, ...)
 {
-	const char *hint;
 	char doing[1024];
 	va_list ap;
 
-	if (ret != -1 && !boxlab_verbose)
+	if (ret != -1 && !boxlab_verbose) {
+		detail[0] = '\0';
 		return;
+	}
 	va_start(ap, why);
 	vsnprintf(doing, sizeof(doing), why, ap);
 	va_end(ap);
 
-	if (ret != -1) {
-		narrate("%s: %s = %ld", doing, call, ret);
-		return;
-	}
-	hint = hint_for(call, err);
-	dprintf(STDERR_FILENO, "%s: cannot %s: %s failed: %s (%s)%s%s%s\n", boxlab_prog, doing,
-		call, errno_name(err), strerror(err), hint ? "; hint: " : "", hint ? hint : "",
-		fatal ? "" : ", ignoring");
-	if (fatal)
+	if (ret != -1)
+		narrate("%s: %s = %ld%s%s%s", doing, call, ret, detail[0] ? " (" : "", detail,
+			detail[0] ? ")" : "");
+	else
+		print_failure(doing, call, err, fatal ? "" : ", ignoring");
+	detail[0] = '\0';
+	if (ret == -1 && fatal)
 		finish(EXIT_RUNTIME_FAILED);
+}
+
+void kcall_fail(int status, int err, const char *call, const char *why, ...)
+{
+	char doing[1024];
+	va_list ap;
+
+	va_start(ap, why);
+	vsnprintf(doing, sizeof(doing), why, ap);
+	va_end(ap);
+	print_failure(doing, call, err, "");
+	finish(status);
 }

@@ -54,6 +54,22 @@ extern int boxlab_verbose; /* -v */
 void kcall_check(long ret, int err, int fatal, const char *call, const char *why, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/*
+ * The failure line of a call that could not go through KCALL, with its
+ * hint from the same table, then exit with status: exec_command() exits
+ * 126 or 127, not 125.  With err 0, `call` is a setting of the machine
+ * that forbids what we were doing ("user.max_user_namespaces = 0").
+ */
+void kcall_fail(int status, int err, const char *call, const char *why, ...)
+	__attribute__((format(printf, 4, 5), noreturn));
+
+/*
+ * A helper of common/ never prints; what it wants a learner to know
+ * (which v1 file a v2 limit went to) it leaves here, and the narration
+ * of the KCALL around it ends with it, under -v.
+ */
+void kcall_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A line of narration under -v: what the runtime is about to do. */
 void narrate(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

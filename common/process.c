@@ -14,15 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hints.h"
 #include "kcall.h"
 #include "process.h"
 #include "syscalls.h"
 
 #define STACK_SIZE (1024 * 1024)
-
-/* The default PATH of docker and podman, and of most distributions. */
-#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static char stack[STACK_SIZE] __attribute__((aligned(16)));
 
@@ -69,37 +65,28 @@ static long read_sysctl(const char *dir, const char *name)
 	return text[0] ? strtol(text, NULL, 10) : -1;
 }
 
-const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size)
+const char *userns_blocker(const char *sysctl_dir)
 {
 	/* Debian's and older Ubuntu's switch. */
 	if (read_sysctl(sysctl_dir, "kernel/unprivileged_userns_clone") == 0)
-		snprintf(
-			buf, size,
-			"unprivileged user namespaces are off (kernel.unprivileged_userns_clone = 0): run as root, or turn them on with 'sudo sysctl -w kernel.unprivileged_userns_clone=1'");
-	else if (read_sysctl(sysctl_dir, "user/max_user_namespaces") == 0)
-		snprintf(
-			buf, size,
-			"user namespaces are off (user.max_user_namespaces = 0): run as root, or allow some with 'sudo sysctl -w user.max_user_namespaces=15000'");
+		return "kernel.unprivileged_userns_clone = 0";
+	if (read_sysctl(sysctl_dir, "user/max_user_namespaces") == 0)
+		return "user.max_user_namespaces = 0";
 	/*
 	 * Ubuntu 23.10 and later: the user namespace is created, but AppArmor
 	 * takes every capability away inside it, so the first mount fails.
 	 */
-	else if (read_sysctl(sysctl_dir, "kernel/apparmor_restrict_unprivileged_userns") == 1)
-		snprintf(
-			buf, size,
-			"AppArmor keeps unprivileged user namespaces powerless here (kernel.apparmor_restrict_unprivileged_userns = 1, Ubuntu 23.10+): run as root, or 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0' ('make doctor' checks this too)");
-	else
-		return NULL;
-	return buf;
+	if (read_sysctl(sysctl_dir, "kernel/apparmor_restrict_unprivileged_userns") == 1)
+		return "kernel.apparmor_restrict_unprivileged_userns = 1";
+	return NULL;
 }
 
 void require_user_namespaces(const struct config *c)
 {
-	char why[512];
+	const char *blocker = c->rootless ? userns_blocker("/proc/sys") : NULL;
 
-	if (!c->rootless || !userns_blocker("/proc/sys", why, sizeof(why)))
-		return;
-	die("cannot run rootless: %s", why);
+	if (blocker)
+		kcall_fail(EXIT_RUNTIME_FAILED, 0, blocker, "run rootless");
 }
 
 static pid_t forward_to;
@@ -137,11 +124,10 @@ int wait_for_container(struct config *c)
 	forward_signals_to(pid);
 	narrate("waiting for the container (pid %d on the host); SIGINT, SIGTERM, SIGHUP and SIGQUIT go to it",
 		pid);
-	while (waitpid(pid, &status, 0) == -1) {
+	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			die("cannot wait for the container: waitpid(%d) failed: %s", pid,
-			    errno_name(errno));
-	}
+			kcall_fail(EXIT_RUNTIME_FAILED, errno, "waitpid(pid, &status, 0)",
+				   "wait for the container (pid %d on the host)", pid);
 	c->pid = 0;
 	if (WIFEXITED(status)) {
 		narrate("the container exited with status %d", WEXITSTATUS(status));
@@ -152,35 +138,21 @@ int wait_for_container(struct config *c)
 	return 128 + sig;
 }
 
-/* Explain why COMMAND could not be exec'd and exit 126 or 127. */
+/*
+ * Why COMMAND could not be exec'd, with the hint for the case: a path
+ * that is in ROOTFS and still ENOENT means its interpreter is missing.
+ */
 static void __attribute__((noreturn)) explain_exec_failure(const struct config *c, int err)
 {
 	const char *cmd = c->argv[0];
 	struct stat st;
 
-	if (err == ENOENT && strchr(cmd, '/') && stat(cmd, &st) == 0)
-		die_with(
-			EXIT_NOT_FOUND,
-			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: the file is there, but its interpreter is not: a dynamically linked program needs its loader and libraries inside ROOTFS \"%s\", a script its #! program",
-			cmd, c->image);
 	if (err == ENOENT && strchr(cmd, '/'))
-		die_with(
-			EXIT_NOT_FOUND,
-			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: there is no \"%s\" inside ROOTFS \"%s\" (paths are looked up in the container, not on the host)",
-			cmd, cmd, c->image);
-	if (err == ENOENT)
-		die_with(
-			EXIT_NOT_FOUND,
-			"cannot run \"%s\": execvp failed: ENOENT (No such file or directory); hint: no \"%s\" in the container's PATH (%s) inside ROOTFS \"%s\"",
-			cmd, cmd, CONTAINER_PATH, c->image);
-	die_with(
-		EXIT_CANNOT_EXECUTE, "cannot run \"%s\": execvp failed: %s (%s); hint: %s", cmd,
-		errno_name(err), strerror(err),
-		err == EACCES
-			? "it is not an executable file (check its mode, and that it is not a directory)"
-		: err == ENOEXEC
-			? "not a program this kernel can run (another architecture, or a script without #!)"
-			: "see execve(2), ERRORS");
+		kcall_fail(EXIT_NOT_FOUND, err, "execvp(c->argv[0], c->argv)",
+			   "run \"%s\", which is %sin ROOTFS \"%s\"", cmd,
+			   stat(cmd, &st) == 0 ? "" : "not ", c->image);
+	kcall_fail(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, err,
+		   "execvp(c->argv[0], c->argv)", "run \"%s\" from ROOTFS \"%s\"", cmd, c->image);
 }
 
 void exec_command(const struct config *c)

@@ -29,14 +29,19 @@ pid_t clone_into_cgroup(int (*fn)(void *), int flags, void *arg, int cgroup_fd);
 /* Die with a clear line unless we are root; `why` says what needs it. */
 void require_root(const struct config *c, const char *why);
 
-/*
- * Why this machine refuses user namespaces to unprivileged users, read
- * from the sysctls under sysctl_dir ("/proc/sys"), with the fix; NULL if
- * nothing forbids them.  Pure, so it can be tested on a fake directory.
- */
-const char *userns_blocker(const char *sysctl_dir, char *buf, size_t size);
+/* The default PATH of docker and podman, and of most distributions. */
+#define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Without root, die with the reason and the fix if user namespaces are off. */
+/*
+ * The setting that makes this machine refuse user namespaces to
+ * unprivileged users ("user.max_user_namespaces = 0"), read from the
+ * sysctls under sysctl_dir ("/proc/sys"); NULL if nothing forbids them.
+ * The fix is its row in the hint table.  Pure, so it can be tested on a
+ * fake directory.
+ */
+const char *userns_blocker(const char *sysctl_dir);
+
+/* Without root, die with the setting and its fix if user namespaces are off. */
 void require_user_namespaces(const struct config *c);
 
 /*

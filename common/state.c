@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "hints.h"
-#include "kcall.h"
 #include "process.h"
 #include "state.h"
 #include "subnet.h"
@@ -173,8 +171,8 @@ int remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path);
 }
 
-/* Remove one thing a dead runtime noted; say what, or why not. */
-static int sweep_line(const char *id, char *line, pid_t runtime)
+/* Remove one thing a dead runtime noted, and report it, or why not. */
+static int sweep_line(const char *id, char *line, pid_t runtime, sweep_report *report)
 {
 	char what[16], a[PATH_MAX + 64], b[PATH_MAX];
 	struct cgroup cg = { .fd = -1, .made = 1 };
@@ -196,19 +194,16 @@ static int sweep_line(const char *id, char *line, pid_t runtime)
 		status = subnet_release(b, &s);
 		snprintf(a, sizeof(a), "its claim on %s/30", s.host);
 	} else {
-		warn("container %s left a note this runtime cannot read: %s", id, line);
-		return -1;
+		snprintf(a, sizeof(a), "a note this runtime cannot read (\"%.200s\")", line);
+		errno = EBADMSG;
+		status = -1;
 	}
-	if (status < 0)
-		warn("container %s: cannot remove %s: %s, leaving it", id, a, errno_name(errno));
-	else
-		warn("removed what container %s left behind when its runtime was killed: %s", id,
-		     a);
+	report(id, a, status < 0 ? errno : 0);
 	return status;
 }
 
 /* A lock file we can lock belongs to a dead runtime: undo what it noted. */
-static int sweep_one(int dir, const char *id)
+static int sweep_one(int dir, const char *id, sweep_report *report)
 {
 	char line[PATH_MAX + 64];
 	pid_t runtime = 0;
@@ -231,7 +226,7 @@ static int sweep_one(int dir, const char *id)
 		line[strcspn(line, "\n")] = '\0';
 		if (sscanf(line, "runtime %d", &runtime) == 1)
 			continue;
-		if (sweep_line(id, line, runtime) < 0)
+		if (sweep_line(id, line, runtime, report) < 0)
 			status = -1;
 	}
 	/* Unlinked while still locked, so no other sweeper reads it twice. */
@@ -241,7 +236,7 @@ static int sweep_one(int dir, const char *id)
 	return status;
 }
 
-int sweep_leftovers(const struct config *c)
+int sweep_leftovers(const struct config *c, sweep_report *report)
 {
 	struct dirent *e;
 	int status = 0;
@@ -250,7 +245,7 @@ int sweep_leftovers(const struct config *c)
 	if (!d)
 		return errno == ENOENT ? 0 : -1;
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && sweep_one(dirfd(d), e->d_name) < 0)
+		if (e->d_name[0] != '.' && sweep_one(dirfd(d), e->d_name, report) < 0)
 			status = -1;
 	closedir(d);
 	return status;

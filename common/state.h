@@ -42,8 +42,15 @@ int state_note_subnet(int lock, const char *dir, const struct subnet *s);
 /* Everything it noted is gone: drop the lock file. */
 void state_unlock(const struct config *c, int lock);
 
-/* Remove what runtimes that died left behind, saying what; -1 on a failure. */
-int sweep_leftovers(const struct config *c);
+/*
+ * What the sweep did with one thing a dead runtime left: `what` says what
+ * it was ("its cgroup boxlab/ID (cgroup v1)"); err is 0 if it is gone, or
+ * why it was left.
+ */
+typedef void sweep_report(const char *id, const char *what, int err);
+
+/* Remove what runtimes that died left behind, reporting each; -1 on a failure. */
+int sweep_leftovers(const struct config *c, sweep_report *report);
 
 /* rm -rf, for a state dir: its subdirs may have any mode. */
 int remove_tree(const char *path);

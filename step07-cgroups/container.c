@@ -356,11 +356,22 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
+/* The sweep removes; the step says what it removed, or why not. */
+static void report_leftover(const char *id, const char *what, int err)
+{
+	if (err)
+		warn("container %s: cannot remove %s: %s, leaving it", id, what, errno_name(err));
+	else
+		warn("removed what container %s left behind when its runtime was killed: %s", id,
+		     what);
+}
+
 /* lesson 07: clean up after killed runtimes */
 /* A runtime killed with SIGKILL could not clean up: do it for it. */
 static void take_state_file(struct config *c)
 {
-	KCALL_TOLERATED(sweep_leftovers(c), "remove what killed runtimes left behind");
+	KCALL_TOLERATED(sweep_leftovers(c, report_leftover),
+			"remove what killed runtimes left behind");
 	c->state_lock = (int)KCALL(state_lock(c), "take this container's state file");
 }
 /* end of lesson 07 */

@@ -151,19 +151,25 @@ refuse_hostname_before_step3() {
 @test "exit status 127: a command not in the rootfs, named" {
 	capture "$BIN" run "$ROOTFS" /bin/no-such-command
 	assert_failure 127
-	assert_output "$PROG: cannot run \"/bin/no-such-command\": execvp failed: ENOENT (No such file or directory); hint: there is no \"/bin/no-such-command\" inside ROOTFS \"$ROOTFS\" (paths are looked up in the container, not on the host)"
+	assert_output "$PROG: cannot run \"/bin/no-such-command\", which is not in ROOTFS \"$ROOTFS\": execvp(c->argv[0], c->argv) failed: ENOENT (No such file or directory); hint: paths are looked up inside the container, not on the host"
+}
+
+@test "exit status 127: a program that is there, but not its interpreter" {
+	capture "$BIN" run "$ROOTFS" /usr/bin/no-interpreter
+	assert_failure 127
+	assert_output "$PROG: cannot run \"/usr/bin/no-interpreter\", which is in ROOTFS \"$ROOTFS\": execvp(c->argv[0], c->argv) failed: ENOENT (No such file or directory); hint: the file is there but its interpreter is not: a dynamically linked program needs its loader and libraries in the container, a script its #! program"
 }
 
 @test "exit status 127: a bare name not in the container's PATH" {
 	capture "$BIN" run "$ROOTFS" no-such-command
 	assert_failure 127
-	assert_output --partial "$PROG: cannot run \"no-such-command\": execvp failed: ENOENT (No such file or directory); hint: no \"no-such-command\" in the container's PATH"
+	assert_output "$PROG: cannot run \"no-such-command\" from ROOTFS \"$ROOTFS\": execvp(c->argv[0], c->argv) failed: ENOENT (No such file or directory); hint: no such program in the container's PATH (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)"
 }
 
 @test "exit status 126: a file that cannot be executed" {
 	run "$BIN" run "$ROOTFS" /etc/passwd
 	assert_failure 126
-	assert_output "$PROG: cannot run \"/etc/passwd\": execvp failed: EACCES (Permission denied); hint: it is not an executable file (check its mode, and that it is not a directory)"
+	assert_output "$PROG: cannot run \"/etc/passwd\" from ROOTFS \"$ROOTFS\": execvp(c->argv[0], c->argv) failed: EACCES (Permission denied); hint: it is not an executable file (check its mode, and that it is not a directory)"
 }
 
 @test "exit status 128+9 when the container is killed" {

@@ -37,20 +37,38 @@ static void test_hints(void **state)
 {
 	(void)state;
 	/* A row for the call wins over the row for any call. */
-	assert_non_null(strstr(hint_for("sys_pivot_root(\".\", \".\")", EINVAL), "mount point"));
-	assert_non_null(strstr(hint_for("mount(a, b, c, d, e)", ENOSPC), "mount-max"));
-	assert_non_null(strstr(hint_for("chroot(c->rootfs)", EPERM), "CAP_SYS_CHROOT"));
-	assert_non_null(strstr(hint_for("clone(fn, stack, flags, c)", EPERM), "CAP_SYS_ADMIN"));
-	assert_non_null(strstr(hint_for("unshare(CLONE_NEWTIME)", EINVAL), "5.6"));
+	assert_non_null(
+		strstr(hint_for("sys_pivot_root(\".\", \".\")", NULL, EINVAL), "mount point"));
+	assert_non_null(strstr(hint_for("mount(a, b, c, d, e)", NULL, ENOSPC), "mount-max"));
+	assert_non_null(strstr(hint_for("chroot(c->rootfs)", NULL, EPERM), "CAP_SYS_CHROOT"));
+	assert_non_null(
+		strstr(hint_for("clone(fn, stack, flags, c)", NULL, EPERM), "CAP_SYS_ADMIN"));
+	assert_non_null(strstr(hint_for("unshare(CLONE_NEWTIME)", NULL, EINVAL), "5.6"));
 	/* A word in the call's text narrows a row to one file. */
-	assert_non_null(strstr(hint_for("write_file(\"/proc/self/timens_offsets\", ...)", EACCES),
-			       "before any process"));
-	assert_null(strstr(hint_for("write_file(\"/etc/x\", ...)", EACCES), "before any process"));
+	assert_non_null(
+		strstr(hint_for("write_file(\"/proc/self/timens_offsets\", ...)", NULL, EACCES),
+		       "before any process"));
+	assert_null(strstr(hint_for("write_file(\"/etc/x\", ...)", NULL, EACCES),
+			   "before any process"));
 	/* "*" rows catch what no call-specific row does. */
-	assert_non_null(strstr(hint_for("sethostname(n, l)", EACCES), "permission"));
-	assert_non_null(strstr(hint_for("chdir(\"/\")", ENOENT), "make rootfs"));
+	assert_non_null(strstr(hint_for("sethostname(n, l)", NULL, EACCES), "permission"));
+	assert_non_null(strstr(hint_for("chdir(\"/\")", NULL, ENOENT), "make rootfs"));
+	/* Or a word in what we were doing: the exec cases. */
+	assert_non_null(strstr(hint_for("execvp(c->argv[0], c->argv)",
+					"run \"/bin/x\", which is in ROOTFS \"r\"", ENOENT),
+			       "interpreter"));
+	assert_non_null(strstr(hint_for("execvp(c->argv[0], c->argv)",
+					"run \"/bin/x\", which is not in ROOTFS \"r\"", ENOENT),
+			       "inside the container"));
+	assert_non_null(strstr(
+		hint_for("execvp(c->argv[0], c->argv)", "run \"x\" from ROOTFS \"r\"", ENOENT),
+		"PATH"));
+	/* errno 0: a setting of the machine, and its fix. */
+	assert_non_null(
+		strstr(hint_for("kernel.apparmor_restrict_unprivileged_userns = 1", NULL, 0),
+		       "apparmor_restrict_unprivileged_userns=0"));
 	/* And some failures have no hint. */
-	assert_null(hint_for("chdir(\"/\")", EIO));
+	assert_null(hint_for("chdir(\"/\")", NULL, EIO));
 }
 
 static void test_errno_name(void **state)
@@ -247,29 +265,32 @@ static char *fake_sysctls(const char *name, const char *value)
 
 static void test_userns_blocker(void **state)
 {
-	char buf[512], *dir;
+	char *dir;
 
 	(void)state;
 	dir = fake_sysctls(NULL, NULL);
-	assert_null(userns_blocker(dir, buf, sizeof(buf)));
+	assert_null(userns_blocker(dir));
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/unprivileged_userns_clone", "0\n");
-	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)),
+	assert_string_equal(userns_blocker(dir), "kernel.unprivileged_userns_clone = 0");
+	assert_non_null(strstr(hint_for(userns_blocker(dir), NULL, 0),
 			       "kernel.unprivileged_userns_clone=1"));
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/unprivileged_userns_clone", "1\n");
-	assert_null(userns_blocker(dir, buf, sizeof(buf)));
+	assert_null(userns_blocker(dir));
 	remove_fake(dir);
 
 	dir = fake_sysctls("user/max_user_namespaces", "0\n");
-	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)), "max_user_namespaces"));
+	assert_string_equal(userns_blocker(dir), "user.max_user_namespaces = 0");
+	assert_non_null(
+		strstr(hint_for(userns_blocker(dir), NULL, 0), "user.max_user_namespaces=15000"));
 	remove_fake(dir);
 
 	dir = fake_sysctls("kernel/apparmor_restrict_unprivileged_userns", "1\n");
-	assert_non_null(strstr(userns_blocker(dir, buf, sizeof(buf)),
-			       "apparmor_restrict_unprivileged_userns=0"));
+	assert_string_equal(userns_blocker(dir),
+			    "kernel.apparmor_restrict_unprivileged_userns = 1");
 	remove_fake(dir);
 }
 
