@@ -406,7 +406,9 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 
 	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
-	KCALL(stat(c->rootfs, &st), "look at ROOTFS \"%s\"", c->rootfs);
+	if (stat(c->rootfs, &st) < 0)
+		kcall_fail(EXIT_RUNTIME_FAILED, errno, "stat(c->rootfs, &st)",
+			   "look at ROOTFS \"%s\"", c->rootfs);
 	if (!S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
