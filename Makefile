@@ -6,7 +6,7 @@ STEPS      := $(sort $(wildcard step0[1-8]-*))
 NEWEST     := $(lastword $(STEPS))
 CC         ?= cc
 CFLAGS     ?= -O2 -g
-# The strict list of STYLE.md: a warning is an error.
+# The kit's strict list of warnings: a warning is an error.
 WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               -Wformat=2 -Wimplicit-fallthrough -Werror
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -24,8 +24,8 @@ step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
 
-.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint lint rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
-        lab lab-test grade demo present bench arm64 test-arm64 test-fresh
+.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures lint rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
+        lab lab-test grade demo present bench arm64 test-arm64 test-fresh pictures reset-host
 .DEFAULT_GOAL := all
 
 all: $(BINS) ## build every step's container
@@ -58,7 +58,7 @@ deps: ## install the Debian packages the kit needs (as root)
 # packages and the command, and the target stops there.  A file target
 # takes it order-only (after "|"), so it never makes the file out of date;
 # a test target takes it first, before any building.
-deps-build deps-test deps-vm deps-bench deps-cross deps-lint: deps-%:
+deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures: deps-%:
 	@scripts/deps.sh $*
 
 $(ROOTFS)/etc/boxlab-rootfs: scripts/mkrootfs.sh | deps-build
@@ -149,6 +149,7 @@ test: ## install what is missing, build, and run every test
 	BUILD=asan $(MAKE) --no-print-directory matrix || status=1; \
 	$(MAKE) --no-print-directory lab-test || status=1; \
 	bats --tap tests/stage/stage.bats >build/tap/stage.tap || { cat build/tap/stage.tap; status=1; }; \
+	bats --tap tests/stage/reset-host.bats >build/tap/reset-host.tap || { cat build/tap/reset-host.tap; status=1; }; \
 	bats --tap tests/bench/bench.bats >build/tap/bench.tap || { cat build/tap/bench.tap; status=1; }; \
 	tests/summary.sh; exit $$status
 
@@ -243,6 +244,14 @@ lint: deps-lint ## check the C's layout (clang-format) and the scripts (shellche
 	@clang-format --dry-run -Werror $(LINT_C)
 	@shellcheck -x -S warning $(LINT_SH)
 	@echo "make lint: $(words $(LINT_C)) C files laid out as .clang-format says, $(words $(LINT_SH)) scripts without a shellcheck warning"
+
+# The workshop's pictures: docs/pictures/NAME.svg drawn from NAME.dot by
+# graphviz, or by hand; every one checked to be fit to show.
+pictures: deps-pictures ## draw the workshop's pictures, docs/pictures/*.svg, from their sources
+	@scripts/pictures.sh
+
+reset-host: ## remove what crashed or killed runs left on the host (as root): make reset-host [ARGS="--dry-run"]
+	@scripts/reset-host.sh $(ARGS)
 
 doctor: ## check this machine before the first run
 	@scripts/doctor.sh

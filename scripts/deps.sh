@@ -2,7 +2,8 @@
 # deps.sh - make sure the Debian packages boxlab needs are installed.
 #
 # Usage: scripts/deps.sh GROUP...      GROUP is "build", "test", "vm", "bench",
-#                                      "cross", "vm-arm64", "fresh" or "lint"
+#                                      "cross", "vm-arm64", "fresh", "lint" or
+#                                      "pictures"
 #
 # Every make target runs it first for the groups it needs, so that no
 # target relies on another having run before it.  It prints nothing when
@@ -41,6 +42,7 @@ test_packages=(
 	iproute2      # `ip link`: leftover veths, what a net namespace holds
 	util-linux    # unshare, nsenter, setpriv, findmnt: how the tests look
 	procps        # ps and pgrep: the tests look for host processes
+	iputils-ping  # ping: the workshop's veth session, re-run by its test
 )
 readonly test_why="to run the tests"
 
@@ -97,8 +99,15 @@ lint_packages=(
 )
 readonly lint_why="to check the code's layout and the scripts"
 
+# pictures: make pictures draws the workshop's pictures, docs/pictures.
+pictures_packages=(
+	graphviz      # dot: docs/pictures/*.dot to SVG
+	libxml2-utils # xmllint: every picture is well-formed XML
+)
+readonly pictures_why="to draw the workshop's pictures"
+
 usage() {
-	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross, vm-arm64, fresh or lint)" >&2
+	echo "usage: $0 GROUP...   (GROUP is build, test, vm, bench, cross, vm-arm64, fresh, lint or pictures)" >&2
 	exit 2
 }
 
@@ -178,6 +187,7 @@ main() {
 		vm-arm64) packages=("${vm_arm64_packages[@]}") because=$vm_arm64_why ;;
 		fresh) packages=("${fresh_packages[@]}") because=$fresh_why ;;
 		lint) packages=("${lint_packages[@]}") because=$lint_why ;;
+		pictures) packages=("${pictures_packages[@]}") because=$pictures_why ;;
 		*) usage ;;
 		esac
 		all+=("${packages[@]}")

@@ -422,6 +422,7 @@ write_handout() {
 		step0[1-8]-*/*)
 			local k=${rel#step0}
 			[ "${k%%-*}" -le "$n" ] || continue ;;
+		docs/stuck.md | docs/pictures/*) ;;
 		docs/* | scripts/lab.sh | scripts/lab/* | tests/lab.sh | tests/lab/* | README.md | WORKSHOP.md) continue ;;
 		esac
 		# A tracked file deleted in the working tree is not part of it.
@@ -430,8 +431,19 @@ write_handout() {
 		cp -p "$top/$rel" "$dest/$rel"
 	done
 	printf '%s\n' "$source" >"$dest/$step/container.c"
-	# WORKSHOP.md up to this step's chapter: the walk through its code is the answer.
-	awk -v n="$n" '$0 ~ "^## Chapter " n " " { exit } { print }' "$top/WORKSHOP.md" >"$dest/WORKSHOP.md"
+	# WORKSHOP.md up to this step's chapter, and the appendices; of this
+	# chapter, all but the walk through its code, which is the answer.
+	awk -v n="$n" '
+	/^## Chapter [0-9]+ / { chapter = $3 + 0 }
+	/^## Appendix / { chapter = -1 }
+	chapter == n && /^<!-- walkthrough -->$/ {
+		cut = 1
+		print "*The walk through this step'"'"'s code is not in the handout: writing that code is the lab. Its TODOs say what each part does.*"
+		next
+	}
+	/^<!-- \/?walkthrough -->$/ { cut = 0; next }
+	!cut && chapter <= n { print }
+	' "$top/WORKSHOP.md" >"$dest/WORKSHOP.md"
 	student_readme "$n" "$step" >"$dest/README.md"
 	echo "$me: wrote the handout of $step to $dest: $(grep -c "TODO lesson" "$dest/$step/container.c") TODOs in $step/container.c"
 }

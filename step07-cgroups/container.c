@@ -356,6 +356,7 @@ static int container_main(void *arg)
 	exec_command(c);
 }
 
+/* lesson 07: clean up after killed runtimes */
 /* The sweep removes; the step says what it removed, or why not. */
 static void report_leftover(const char *id, const char *what, int err)
 {
@@ -366,7 +367,6 @@ static void report_leftover(const char *id, const char *what, int err)
 		     what);
 }
 
-/* lesson 07: clean up after killed runtimes */
 /* A runtime killed with SIGKILL could not clean up: do it for it. */
 static void take_state_file(struct config *c)
 {

@@ -3,8 +3,9 @@
 # build/tap/lab-stepNN.tap.  For every step N given:
 #
 #   - the handout is written, and builds as generated (make all: -Werror);
-#   - it holds no later step, no chapter N of WORKSHOP.md, no docs/ and no
-#     lab tooling or texts (scripts/lab.sh, scripts/lab/), and its
+#   - it holds no later step, no later chapter of WORKSHOP.md nor chapter
+#     N's walk through the code, of docs/ only stuck.md and the pictures,
+#     no lab tooling or texts (scripts/lab.sh, scripts/lab/), and its
 #     container.c has TODOs where the lesson was, and no lesson marker;
 #   - its binary fails every row "(from step N)" of the check matrix, and
 #     every other row is as on the real step N (the binary works: it fails
@@ -176,17 +177,38 @@ for dir in "$@"; do
 		k=${d##*/step0}
 		[ "${k%%-*}" -le "$n" ] || leaks+="a later step: ${d##*/}"$'\n'
 	done
-	[ ! -e "$h/docs" ] || leaks+="docs/ is in it"$'\n'
+	for d in "$h"/docs/*; do
+		case ${d##*/} in
+		stuck.md | pictures) ;;
+		*) leaks+="docs/ holds ${d##*/}, more than stuck.md and the pictures"$'\n' ;;
+		esac
+	done
+	[ -e "$h/docs/stuck.md" ] || leaks+="docs/stuck.md is missing"$'\n'
 	[ ! -e "$h/scripts/lab.sh" ] && [ ! -e "$h/tests/lab.sh" ] || leaks+="the lab tooling is in it"$'\n'
 	# The texts of every step, stand-ins and all: later ones give answers away.
 	[ ! -e "$h/scripts/lab" ] || leaks+="the lab's texts (scripts/lab/) are in it"$'\n'
-	! grep -q "^## Chapter $n " "$h/WORKSHOP.md" || leaks+="WORKSHOP.md has chapter $n"$'\n'
+	grep -q "^## Chapter $n " "$h/WORKSHOP.md" || leaks+="WORKSHOP.md lacks chapter $n's idea and checks"$'\n'
+	! grep -q "^## Chapter $((n + 1)) " "$h/WORKSHOP.md" || leaks+="WORKSHOP.md has chapter $((n + 1))"$'\n'
+	# A line found only in chapter N's walk through the code, in the kit's
+	# WORKSHOP.md, must not be in the handout's.
+	walk=$(awk -v n="$n" '
+		FNR == NR {
+			if (/^## Chapter [0-9]+ /) chapter = $3 + 0
+			if (/^## Appendix /) chapter = -1
+			if (/^<!-- walkthrough -->$/) inside = chapter == n
+			else if (/^<!-- \/walkthrough -->$/) inside = 0
+			else if (length($0) > 20) { seen[$0]++; if (inside) walk[$0] = 1 }
+			next
+		}
+		($0 in walk) && seen[$0] == 1 { found++ }
+		END { print found + 0 }' "$top/WORKSHOP.md" "$h/WORKSHOP.md")
+	[ "$walk" -eq 0 ] || leaks+="WORKSHOP.md has $walk lines of chapter $n's walk through the code"$'\n'
 	! grep -qE "$(lesson_marker like "$nn")" "$h/$dir/container.c" || leaks+="a lesson marker is left in $dir/container.c"$'\n'
 	grep -q "TODO lesson $nn, part 1 of " "$h/$dir/container.c" || leaks+="no TODO in $dir/container.c"$'\n'
 	if [ -z "$leaks" ]; then
-		result OK "$dir handout: no later step, no chapter $n, no instructors' files, the lesson cut"
+		result OK "$dir handout: no later step, no walk through step $n's code, no instructors' files, the lesson cut"
 	else
-		result FAIL "$dir handout: no later step, no chapter $n, no instructors' files, the lesson cut" "$leaks"
+		result FAIL "$dir handout: no later step, no walk through step $n's code, no instructors' files, the lesson cut" "$leaks"
 	fi
 
 	# (b) the handout's column of the matrix.  On step 01 `make grade`

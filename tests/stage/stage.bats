@@ -120,6 +120,37 @@ diff_hunks() {
 	assert_line --regexp '^quotes\.sh: .*: 1 mismatch$'
 }
 
+# Every session WORKSHOP.md shows, re-run, its output compared with what
+# the text says (tests/stage/outputs.sh says how), unless the text marks it
+# illustrative, and nothing left behind.  Takes a few minutes.
+@test "WORKSHOP's shown outputs are what its commands print" {
+	run tests/stage/outputs.sh
+	echo "$output"
+	assert_success
+	assert_output --regexp '^outputs\.sh: WORKSHOP\.md: [1-9][0-9]* blocks re-run, 0 differ; [0-9]+ illustrative$'
+}
+
+@test "outputs.sh sees a changed output, a leftover, and skips what is marked illustrative" {
+	printf '%s\n' 'A session:' '```' '$ echo hello; echo world' 'hello' 'world' '```' \
+		'and one cut short:' '```' '$ seq 5' '1' '...' '5' '```' >"$TEST_TMP/good.md"
+	run tests/stage/outputs.sh "$TEST_TMP/good.md"
+	assert_success
+	assert_output 'outputs.sh: good.md: 2 blocks re-run, 0 differ; 0 illustrative'
+	sed 's/^world$/word/' "$TEST_TMP/good.md" >"$TEST_TMP/bad.md"
+	run tests/stage/outputs.sh "$TEST_TMP/bad.md"
+	assert_failure 1
+	assert_line 'bad.md:2: the shown output differs: shown "word", printed "world"'
+	printf '%s\n' '<!-- illustrative: a word the command never prints -->' '```' '$ echo world' 'word' '```' >"$TEST_TMP/marked.md"
+	run tests/stage/outputs.sh "$TEST_TMP/marked.md"
+	assert_success
+	assert_output 'outputs.sh: marked.md: 0 blocks re-run, 0 differ; 1 illustrative'
+	printf '%s\n' '```' '# ip link add bxoutputs0 type veth peer name bxoutputs1; echo made' 'made' '```' >"$TEST_TMP/leaves.md"
+	run tests/stage/outputs.sh "$TEST_TMP/leaves.md"
+	ip link del bxoutputs0 2>/dev/null || true
+	assert_failure 1
+	assert_line --partial 'leaves.md:1: the block left behind: link: bxoutputs0'
+}
+
 @test "demo --help lists the scenes" {
 	run scripts/demo.sh --help
 	assert_success
