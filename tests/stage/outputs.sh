@@ -20,10 +20,10 @@
 # A block whose output is cgroup v1's has "<!-- on cgroup v1 -->" there,
 # and is re-run only where cgroups are v1.
 #
-# A block the test cannot re-run says so on the line before its fence,
-# with the reason:
+# A block the test cannot re-run says so to the reader, on the line just
+# before its fence, with the reason:
 #
-#	<!-- illustrative: the host's own processes -->
+#	*(Illustrative: the host's own processes.)*
 #
 # --list prints each block's line and verdict (checked or illustrative)
 # without running anything.  Prints a line per block that differs, with
@@ -51,7 +51,7 @@ trap 'rm -rf "$tmp"' EXIT
 # then the block's lines.
 awk -v dir="$tmp" '
 BEGIN { mark = cont = v1 = -1 }
-/^<!-- illustrative: .* -->$/ { why = $0; sub(/^<!-- illustrative: /, "", why); sub(/ -->$/, "", why); mark = NR; next }
+/^ *\*\(Illustrative: .*\.\)\*$/ { why = $0; sub(/^ *\*\(Illustrative: /, "", why); sub(/\.\)\*$/, "", why); mark = NR; next }
 /^<!-- continued -->$/ { cont = NR; next }
 /^<!-- on cgroup v1 -->$/ { v1 = NR; next }
 /^ *```/ && !inb { inb = 1; start = NR; n = 0; plain = $0 ~ /^ *```$/; indent = index($0, "`") - 1; next }

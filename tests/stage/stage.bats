@@ -140,7 +140,7 @@ diff_hunks() {
 	run tests/stage/outputs.sh "$TEST_TMP/bad.md"
 	assert_failure 1
 	assert_line 'bad.md:2: the shown output differs: shown "word", printed "world"'
-	printf '%s\n' '<!-- illustrative: a word the command never prints -->' '```' '$ echo world' 'word' '```' >"$TEST_TMP/marked.md"
+	printf '%s\n' '*(Illustrative: a word the command never prints.)*' '```' '$ echo world' 'word' '```' >"$TEST_TMP/marked.md"
 	run tests/stage/outputs.sh "$TEST_TMP/marked.md"
 	assert_success
 	assert_output 'outputs.sh: marked.md: 0 blocks re-run, 0 differ; 1 illustrative'
