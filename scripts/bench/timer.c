@@ -129,9 +129,17 @@ static pid_t start(struct command *cmd)
 			_exit(127);
 	}
 	argv[cmd->nargs] = NULL;
-	int devnull = open("/dev/null", O_RDWR);
-	dup2(devnull, 0);
-	dup2(devnull, 1);
+	/*
+	 * An empty file of our own for stdin and stdout, not /dev/null: crun,
+	 * until its fix for crun#1845, chowns its standard streams to the
+	 * container's root, and would hand the host's /dev/null to uid 100000.
+	 */
+	int quiet = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+
+	if (quiet < 0)
+		fail("open an unnamed file in /tmp");
+	dup2(quiet, 0);
+	dup2(quiet, 1);
 	dup2(cmd->stderr_fd, 2);
 	execvp(argv[0], argv);
 	fprintf(stderr, "timer: cannot run %s: %s\n", argv[0], strerror(errno));
