@@ -11,8 +11,10 @@
 # order, so "&" and "$!" work as in a terminal; background jobs left are
 # ended when the block ends, and anything a block leaves on the host
 # fails it (and is removed, by scripts/reset-host.sh).  Before comparing, both sides are masked:
-# container ids, numbers of four digits or more (pids, inodes, uids),
-# times in ms, dates, MAC addresses, mktemp names, and runs of blanks.
+# the kit's own directory (shown as /home/you/boxlab), the host's name
+# (shown as vm), container ids,
+# numbers of four digits or more (pids, inodes, uids), times in ms,
+# dates, MAC addresses, mktemp names, and runs of blanks.
 #
 # A block that goes on with the jobs and variables of the one before has
 # "<!-- continued -->" on the line before its fence.
@@ -85,6 +87,7 @@ inb { body[++n] = substr($0, indent + 1) }
 
 mask() {
 	sed -E -e '/^\[[0-9]+\]([+-]? )/d' \
+		-e "s#$PWD/#/home/you/boxlab/#g; s/^$(hostname)\$/vm/" \
 		-e '/run\.sh: line [0-9]+: +[0-9]+ (Killed|Terminated|Done)/d' \
 		-e 's/^.*run\.sh: line [0-9]+: /bash: /' \
 		-e 's/\bbx[0-9a-f]{8}\b/bxID/g; s/@if[0-9]+/@ifN/g' \
