@@ -12,6 +12,16 @@ WARNINGS   := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 SANITIZE   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_HDR := $(wildcard common/*.h)
+# What the steps that run images (09 on) share: references, digests,
+# manifests and configs, unpacking layers, the store.  Debian's libarchive
+# (tar, gzip, zstd), jansson (JSON) and nettle (SHA-256) do the work,
+# linked statically: only the C library is loaded at run time.
+IMAGE_SRC  := $(wildcard common/image/*.c)
+IMAGE_HDR  := $(wildcard common/image/*.h)
+IMAGE_LIBS := -Wl,-Bstatic -larchive -ljansson -lnettle -lacl -llzma -lzstd -llz4 -lbz2 -lz \
+              -Wl,-Bdynamic -ldl
+# The sanitizer build and the unit tests load them as shared libraries.
+IMAGE_SO   := -larchive -ljansson -lnettle
 
 BINS       := $(STEPS:%=%/container)
 ASAN_BINS  := $(STEPS:%=build/asan/%/container)
@@ -23,6 +33,10 @@ TEST_ROOTFS := build/test-rootfs
 step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1)))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
+# Steps 09 on run images: they link common/image/ and its libraries.
+image_step  = $(filter-out 1 2 3 4 5 6 7 8,$(call step_number,$(1)))
+step_src    = $(COMMON_SRC) $(if $(call image_step,$(1)),$(IMAGE_SRC))
+step_libs   = $(if $(call image_step,$(1)),$(IMAGE_LIBS))
 
 .PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures lint rootfs shell test test-vm unit matrix matrix-rootless check cli diff doctor asan clean \
         lab lab-test grade demo present bench arm64 test-arm64 test-fresh pictures reset-host
@@ -36,16 +50,19 @@ help: ## list the targets
 # Linked statically: no dynamic loader to run at every start (a third of a
 # millisecond of a run) and half a megabyte less memory.  Nothing here
 # needs glibc's run-time modules (NSS, iconv), which a static binary lacks.
-$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) | deps-build
-	$(CC) $(call step_cflags,$*) $(CFLAGS) -static -o $@ $< $(COMMON_SRC)
+# From step 09 on, the C library alone is linked dynamically (§ IMAGE_LIBS).
+$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) | deps-build
+	$(CC) $(call step_cflags,$*) $(CFLAGS) $(if $(call image_step,$*),,-static) -o $@ $< \
+		$(call step_src,$*) $(call step_libs,$*)
 
 asan: $(ASAN_BINS) ## build every step with AddressSanitizer and UBSan
 
 # The sanitizer build: the binary is container.bin; container runs it
 # through tests/lib/asan-run, which drops one known false alarm.
-$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) | deps-build
+$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(call step_cflags,$*) -O1 -g $(SANITIZE) -o $@.bin $< $(COMMON_SRC)
+	$(CC) $(call step_cflags,$*) -O1 -g $(SANITIZE) -o $@.bin $< $(call step_src,$*) \
+		$(if $(call image_step,$*),$(IMAGE_SO))
 	@printf '#!/bin/sh\nexec "%s/tests/lib/asan-run" "%s/$@.bin" "$$@"\n' "$(CURDIR)" "$(CURDIR)" >$@
 	@chmod +x $@
 
@@ -94,9 +111,10 @@ $(TEST_ROOTFS)-rootless/usr/bin/probe: $(TEST_ROOTFS)/usr/bin/probe
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(wildcard tests/unit/*.h) | deps-test
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(wildcard tests/unit/*.h) | deps-test
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) -lcmocka
+	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) $(IMAGE_SRC) \
+		-lcmocka $(IMAGE_SO)
 
 unit: $(UNIT_TESTS) ## the cmocka tests of common/
 	@mkdir -p build/tap
@@ -237,7 +255,7 @@ diff: ## the lesson of step N: make diff STEP=N
 # The C as .clang-format lays it out (a table may keep a row a line
 # between clang-format off and on), and the shell scripts with no
 # shellcheck warning (a disable gives its reason on its line).
-LINT_C  := $(wildcard step*/container.c common/*.[ch] scripts/bench/*.c tests/*/*.c)
+LINT_C  := $(wildcard step*/container.c common/*.[ch] common/image/*.[ch] scripts/bench/*.c tests/*/*.c)
 LINT_SH := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/*/*.sh tests/lib/*.bash tests/lib/asan-run tests/*/*.bats)
 
 lint: deps-lint ## check the C's layout (clang-format) and the scripts (shellcheck)

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/mount.h>
@@ -106,6 +107,12 @@ static inline int sys_move_mount(int from_dirfd, const char *from_path, int to_d
 				 const char *to_path, unsigned int flags)
 {
 	return (int)syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags);
+}
+
+/* openat2(2): open a path resolved as the flags say (RESOLVE_BENEATH: never above dirfd). */
+static inline int sys_openat2(int dirfd, const char *path, struct open_how *how)
+{
+	return (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
 }
 
 #endif

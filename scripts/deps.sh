@@ -27,6 +27,17 @@ readonly me="boxlab deps"
 build_packages=(
 	busybox-static # the rootfs's every command
 	libc6-dev      # libc.a: the steps, the probe and the bench's timer are static
+	# Steps 09 on read images.  They link these statically; libarchive's
+	# own static dependencies come in packages of their own.
+	libarchive-dev # tar, gzip and zstd: unpacking layers
+	libjansson-dev # JSON: an image's index, manifest and config
+	nettle-dev     # SHA-256: every blob's digest (libarchive.a needs it too)
+	libacl1-dev    # libarchive.a's dependencies, for the static link:
+	liblzma-dev    #   ACLs, xz, zstd, lz4, bzip2, zlib
+	libzstd-dev
+	liblz4-dev
+	libbz2-dev
+	zlib1g-dev
 )
 readonly build_why="to build the steps and the busybox rootfs"
 
