@@ -108,7 +108,8 @@ static int dup_strings(json_t *object, const char *key, char ***out, int *count)
 	*out = calloc(json_array_size(array) + 1, sizeof(char *));
 	if (!*out)
 		return -1;
-	json_array_foreach (array, i, value) {
+	json_array_foreach(array, i, value)
+	{
 		if (!json_is_string(value))
 			return -1;
 		(*out)[i] = strdup(json_string_value(value));
@@ -150,21 +151,23 @@ static int descriptor_parse(json_t *object, struct descriptor *d, const char *wh
 		return fail(err, errsize, "malformed %s: no mediaType", what);
 	if (copy(d->digest, sizeof(d->digest), string_of(object, "digest")) < 0 ||
 	    !digest_valid(d->digest))
-		return fail(err, errsize, "malformed %s: its digest is not sha256: and 64 hex digits",
-			    what);
+		return fail(err, errsize,
+			    "malformed %s: its digest is not sha256: and 64 hex digits", what);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
 		return fail(err, errsize, "malformed %s: no size", what);
 	d->size = json_integer_value(size);
 	platform = json_object_get(object, "platform");
 	if (json_is_object(platform)) {
-		const char *os = string_of(platform, "os"), *arch = string_of(platform, "architecture");
+		const char *os = string_of(platform, "os"),
+			   *arch = string_of(platform, "architecture");
 		const char *variant = string_of(platform, "variant");
 
 		snprintf(d->platform, sizeof(d->platform), "%s/%s%s%s", os ? os : "?",
 			 arch ? arch : "?", variant ? "/" : "", variant ? variant : "");
 	}
 	copy(d->name, sizeof(d->name),
-	     string_of(json_object_get(object, "annotations"), "org.opencontainers.image.ref.name"));
+	     string_of(json_object_get(object, "annotations"),
+		       "org.opencontainers.image.ref.name"));
 	return 0;
 }
 
@@ -196,7 +199,8 @@ int index_parse(const char *json, size_t len, struct image_index *ix, char *err,
 	ix->manifests = calloc(json_array_size(list) + 1, sizeof(*ix->manifests));
 	if (!ix->manifests)
 		goto bad;
-	json_array_foreach (list, i, entry) {
+	json_array_foreach(list, i, entry)
+	{
 		if (descriptor_parse(entry, &ix->manifests[i], "index entry", err, errsize) < 0)
 			goto bad;
 		ix->count++;
@@ -238,13 +242,16 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, char *err, 
 	m->layers = calloc(json_array_size(list) + 1, sizeof(*m->layers));
 	if (!m->layers)
 		goto bad;
-	json_array_foreach (list, i, entry) {
+	json_array_foreach(list, i, entry)
+	{
 		enum media media;
 
 		if (descriptor_parse(entry, &m->layers[i], "manifest layer", err, errsize) < 0)
 			goto bad;
-		media = m->layers[i].media_type[0] ? media_of(m->layers[i].media_type) : MEDIA_UNKNOWN;
-		if (media != MEDIA_LAYER_TAR && media != MEDIA_LAYER_GZIP && media != MEDIA_LAYER_ZSTD) {
+		media = m->layers[i].media_type[0] ? media_of(m->layers[i].media_type)
+						   : MEDIA_UNKNOWN;
+		if (media != MEDIA_LAYER_TAR && media != MEDIA_LAYER_GZIP &&
+		    media != MEDIA_LAYER_ZSTD) {
 			fail(err, errsize, "unsupported layer media type \"%s\"",
 			     m->layers[i].media_type);
 			goto bad;
@@ -270,8 +277,10 @@ int config_parse(const char *json, size_t len, struct image_config *c, char *err
 		return -1;
 	run = json_object_get(root, "config");
 	if (dup_strings(run, "Entrypoint", &c->entrypoint, NULL) < 0 ||
-	    dup_strings(run, "Cmd", &c->cmd, NULL) < 0 || dup_strings(run, "Env", &c->env, NULL) < 0) {
-		fail(err, errsize, "malformed config: Entrypoint, Cmd and Env are lists of strings");
+	    dup_strings(run, "Cmd", &c->cmd, NULL) < 0 ||
+	    dup_strings(run, "Env", &c->env, NULL) < 0) {
+		fail(err, errsize,
+		     "malformed config: Entrypoint, Cmd and Env are lists of strings");
 		goto bad;
 	}
 	c->user = dup_string(run, "User");
@@ -289,7 +298,8 @@ int config_parse(const char *json, size_t len, struct image_config *c, char *err
 	}
 	for (i = 0; i < c->count; i++)
 		if (!digest_valid(c->diff_ids[i])) {
-			fail(err, errsize, "malformed config: diff_id \"%s\" is not a sha256 digest",
+			fail(err, errsize,
+			     "malformed config: diff_id \"%s\" is not a sha256 digest",
 			     c->diff_ids[i]);
 			goto bad;
 		}
@@ -409,7 +419,8 @@ int index_choose(const struct image_index *ix, const char *platform, char *err, 
 		/* attestations and signatures, not images */
 		if (!*p || strncmp(p, "unknown/", 8) == 0 || strstr(have, p))
 			continue;
-		used += (size_t)snprintf(have + used, sizeof(have) - used, "%s%s", used ? ", " : "", p);
+		used += (size_t)snprintf(have + used, sizeof(have) - used, "%s%s", used ? ", " : "",
+					 p);
 		if (used >= sizeof(have))
 			break;
 	}

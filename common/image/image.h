@@ -25,10 +25,10 @@ enum media {
 };
 
 /* The Accept header of a manifest request: every type the kit reads. */
-#define MEDIA_ACCEPT_MANIFESTS                                                                     \
-	"application/vnd.oci.image.index.v1+json, "                                                \
-	"application/vnd.docker.distribution.manifest.list.v2+json, "                              \
-	"application/vnd.oci.image.manifest.v1+json, "                                             \
+#define MEDIA_ACCEPT_MANIFESTS                                        \
+	"application/vnd.oci.image.index.v1+json, "                   \
+	"application/vnd.docker.distribution.manifest.list.v2+json, " \
+	"application/vnd.oci.image.manifest.v1+json, "                \
 	"application/vnd.docker.distribution.manifest.v2+json"
 
 enum media media_of(const char *type);

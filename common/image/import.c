@@ -155,9 +155,9 @@ static int name_for(const char *given, const char *path, char *out, size_t size)
 		snprintf(copy, sizeof(copy), "%s", path);
 		snprintf(base, sizeof(base), "%s", basename(copy));
 		for (p = base; *p; p++)
-			*p = (*p >= 'A' && *p <= 'Z')			? (char)(*p - 'A' + 'a')
+			*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a')
 			     : strchr("abcdefghijklmnopqrstuvwxyz0123456789._-", *p) ? *p
-										 : '-';
+										     : '-';
 		if ((p = strstr(base, ".tar")) != NULL && p[4] == '\0')
 			*p = '\0';
 		snprintf(copy, sizeof(copy), "localhost/%s:%s", base, given);
@@ -257,8 +257,8 @@ static const char *sniff_layer(int fd)
 }
 
 /* A file of the archive into the store, its digest found on the way. */
-static int store_file(struct store *s, int top, const char *name, struct descriptor *d,
-		      char *err, size_t errsize)
+static int store_file(struct store *s, int top, const char *name, struct descriptor *d, char *err,
+		      size_t errsize)
 {
 	char clean[PATH_MAX];
 	const char *type;
@@ -285,8 +285,8 @@ static int store_file(struct store *s, int top, const char *name, struct descrip
 
 static json_t *descriptor_json(const struct descriptor *d)
 {
-	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest,
-			 "size", (json_int_t)d->size);
+	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest, "size",
+			 (json_int_t)d->size);
 }
 
 /* A docker-archive: manifest.json names the config and the layers by file. */
@@ -367,7 +367,8 @@ static int open_tar(struct store *s, const char *path, char *work, size_t size, 
 	int fd, top;
 
 	if (snprintf(work, size, "%s/tmp/import-XXXXXX", s->dir) >= (int)size || !mkdtemp(work))
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir, strerror(errno));
+		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+			    strerror(errno));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(err, errsize, "cannot open \"%s\": %s", path, strerror(errno));
@@ -402,16 +403,18 @@ int image_import(struct store *s, const char *path, struct import_result *res,
 			remove_tree(work);
 		return work[0] || !S_ISDIR(sb.st_mode)
 			       ? -1
-			       : fail(err, errsize, "cannot open \"%s\": %s", path, strerror(errno));
+			       : fail(err, errsize, "cannot open \"%s\": %s", path,
+				      strerror(errno));
 	}
 	if (faccessat(top, "oci-layout", F_OK, 0) == 0)
 		status = import_layout(s, top, path, res, progress, err, errsize);
 	else if (faccessat(top, "manifest.json", F_OK, 0) == 0)
 		status = import_docker_archive(s, top, path, res, progress, err, errsize);
 	else
-		status = fail(err, errsize,
-			      "\"%s\" is neither an OCI image layout (no oci-layout) nor a docker-archive (no manifest.json)",
-			      path);
+		status = fail(
+			err, errsize,
+			"\"%s\" is neither an OCI image layout (no oci-layout) nor a docker-archive (no manifest.json)",
+			path);
 	close(top);
 	if (work[0])
 		remove_tree(work);

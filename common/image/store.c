@@ -187,7 +187,8 @@ int store_put_blob(struct store *s, int fd, const char *digest, long long size, 
 		return 0;
 	out = tmp_file(s, tmp, sizeof(tmp));
 	if (out < 0)
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir, strerror(errno));
+		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+			    strerror(errno));
 	digest_init(&d);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		digest_update(&d, buf, (size_t)n);
@@ -324,7 +325,8 @@ int store_unpack_layer(struct store *s, const struct descriptor *blob, const cha
 	if (path_in(s, work, sizeof(work), "tmp/layer-XXXXXX") < 0 || !mkdtemp(work) ||
 	    snprintf(root, sizeof(root), "%s/root", work) >= (int)sizeof(root) ||
 	    mkdir(root, 0755) < 0)
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir, strerror(errno));
+		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+			    strerror(errno));
 	if (store_blob_path(s, blob->digest, src, sizeof(src)) < 0 ||
 	    (fd = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
 		fail(err, errsize, "layer %.19s is not in the store", blob->digest);
@@ -338,7 +340,7 @@ int store_unpack_layer(struct store *s, const struct descriptor *blob, const cha
 	}
 	close(fd);
 	f = snprintf(size, sizeof(size), "%s/size", work) < (int)sizeof(size) ? fopen(size, "we")
-									   : NULL;
+									      : NULL;
 	if (!f || fprintf(f, "%llu\n", st->size) < 0 || fclose(f) != 0) {
 		fail(err, errsize, "cannot write \"%s\": %s", size, strerror(errno));
 		goto bad;
@@ -398,14 +400,18 @@ int store_tag(struct store *s, const char *name, const char *manifest, const cha
 	if (!names)
 		return -1;
 	/* a name means one image: the one it meant before loses it */
-	json_array_foreach (names, i, entry)
-		if (*name && strcmp(json_string_value(json_object_get(entry, "name")), name) == 0) {
-			json_array_remove(names, i);
-			break;
-		}
+	json_array_foreach(
+		names, i,
+		entry) if (*name &&
+			   strcmp(json_string_value(json_object_get(entry, "name")), name) == 0)
+	{
+		json_array_remove(names, i);
+		break;
+	}
 	json_array_append_new(names, json_pack("{s:s, s:s, s:s}", "name", name, "manifest",
 					       manifest, "config", config));
-	if (path_in(s, dest, sizeof(dest), "images.json") < 0 || (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 ||
+	if (path_in(s, dest, sizeof(dest), "images.json") < 0 ||
+	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 ||
 	    json_dumpfd(names, fd, JSON_INDENT(1)) < 0 || commit_file(fd, tmp, dest) < 0) {
 		json_decref(names);
 		return fail(err, errsize, "cannot write \"%s\": %s", dest, strerror(errno));
@@ -429,7 +435,8 @@ int store_list(const struct store *s, struct stored_image **list, int *count, ch
 		json_decref(names);
 		return fail(err, errsize, "out of memory");
 	}
-	json_array_foreach (names, i, entry) {
+	json_array_foreach(names, i, entry)
+	{
 		struct stored_image *im = &(*list)[*count];
 		const char *name = json_string_value(json_object_get(entry, "name"));
 		const char *manifest = json_string_value(json_object_get(entry, "manifest"));

@@ -34,7 +34,7 @@
 
 #include "unpack.h"
 
-#define WHITEOUT        ".wh."
+#define WHITEOUT	".wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 
 struct stream {
@@ -143,8 +143,8 @@ static int make_whiteout(int root, const char *name, struct unpack_stats *st, ch
 	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - name) : 0, name);
 	dir = open_dir_beneath(root, parent);
 	if (dir < 0)
-		return fail(err, errsize, "entry \"%s\": its directory goes through a link: %s", name,
-			    strerror(errno));
+		return fail(err, errsize, "entry \"%s\": its directory goes through a link: %s",
+			    name, strerror(errno));
 	if (strcmp(base, WHITEOUT_OPAQUE) == 0) {
 		if (fsetxattr(dir, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
 			goto failed;
@@ -266,8 +266,8 @@ static int unpack_entry(struct archive *tar, struct archive *disk, struct archiv
 	}
 	if (link) {
 		if (unpack_clean_name(link, target, sizeof(target)) < 0 || !target[0])
-			return fail(err, errsize, "hard link \"%s\" to \"%s\" leaves the layer", name,
-				    link);
+			return fail(err, errsize, "hard link \"%s\" to \"%s\" leaves the layer",
+				    name, link);
 		archive_entry_copy_hardlink(e, target);
 	}
 	archive_entry_copy_pathname(e, clean);
@@ -347,7 +347,8 @@ int unpack_layer(int fd, enum media media, const char *dir, const char *diff_id,
 	archive_read_support_format_tar(tar);
 	archive_write_disk_set_options(disk, flags);
 	/* libarchive writes relative to the working directory */
-	if (fchdir(root) < 0 || archive_read_open(tar, s, NULL, read_decompressed, NULL) != ARCHIVE_OK) {
+	if (fchdir(root) < 0 ||
+	    archive_read_open(tar, s, NULL, read_decompressed, NULL) != ARCHIVE_OK) {
 		fail(err, errsize, "not a tar: %s", archive_error_string(tar));
 		goto out;
 	}
@@ -371,8 +372,8 @@ int unpack_layer(int fd, enum media media, const char *dir, const char *diff_id,
 	}
 	digest_final(&s->tar, tar_digest);
 	if (diff_id && strcmp(tar_digest, diff_id) != 0) {
-		fail(err, errsize, "its content is %s, not %s as the image's config says", tar_digest,
-		     diff_id);
+		fail(err, errsize, "its content is %s, not %s as the image's config says",
+		     tar_digest, diff_id);
 		goto out;
 	}
 	status = 0;

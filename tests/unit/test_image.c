@@ -20,9 +20,9 @@
 
 #include "image/image.h"
 
-#define D(c)                                                                                       \
-	"sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
-		c c c c c c c c c c c c c c c c c c c c c c c c c
+#define D(c)                                                                                      \
+	"sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c \
+		c c c c c c c c c c c c c c c c c c c c c c c c
 
 static void test_digests(void **state)
 {
@@ -30,13 +30,17 @@ static void test_digests(void **state)
 
 	(void)state;
 	digest_bytes("", 0, out);
-	assert_string_equal(out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(
+		out, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	digest_bytes("abc", 3, out);
-	assert_string_equal(out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(
+		out, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_true(digest_valid(out));
 	assert_string_equal(digest_hex(out), out + 7);
-	assert_false(digest_valid("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
-	assert_false(digest_valid("sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	assert_false(digest_valid(
+		"sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+	assert_false(digest_valid(
+		"sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 	assert_false(digest_valid("sha256:ba78"));
 	assert_false(digest_valid(""));
 }
@@ -61,15 +65,19 @@ static void test_media_types(void **state)
 static const char docker_hub_index[] =
 	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
 	"\"manifests\":["
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D("a") "\","
-	"\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D("b") "\","
-	"\"size\":2,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"},"
-	"\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D("c") "\","
-	"\"size\":3,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D("d") "\","
-	"\"size\":4,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}}]}";
+	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D(
+		"a") "\","
+		     "\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm\",\"variant\":\"v7\"}},"
+		     "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D(
+			     "b") "\","
+				  "\"size\":2,\"platform\":{\"os\":\"unknown\",\"architecture\":\"unknown\"},"
+				  "\"annotations\":{\"vnd.docker.reference.type\":\"attestation-manifest\"}},"
+				  "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D(
+					  "c") "\","
+					       "\"size\":3,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+					       "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" D(
+						       "d") "\","
+							    "\"size\":4,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}}]}";
 
 static void test_index_choose(void **state)
 {
@@ -77,9 +85,8 @@ static void test_index_choose(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(index_parse(docker_hub_index, strlen(docker_hub_index), &ix, err,
-				     sizeof(err)),
-			 0);
+	assert_int_equal(
+		index_parse(docker_hub_index, strlen(docker_hub_index), &ix, err, sizeof(err)), 0);
 	assert_int_equal(ix.count, 4);
 	assert_string_equal(ix.manifests[0].platform, "linux/arm/v7");
 	assert_int_equal(index_choose(&ix, "linux/amd64", err, sizeof(err)), 2);
@@ -106,11 +113,13 @@ static void test_host_platform(void **state)
 static const char manifest[] =
 	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
 	"\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\","
-	"\"digest\":\"" D("1") "\",\"size\":1470},"
-	"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
-	"\"digest\":\"" D("2") "\",\"size\":3},"
-	"{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\","
-	"\"digest\":\"" D("3") "\",\"size\":4}]}";
+	"\"digest\":\"" D(
+		"1") "\",\"size\":1470},"
+		     "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\","
+		     "\"digest\":\"" D(
+			     "2") "\",\"size\":3},"
+				  "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+zstd\","
+				  "\"digest\":\"" D("3") "\",\"size\":4}]}";
 
 static void test_manifest(void **state)
 {
@@ -140,8 +149,10 @@ static void test_bad_documents(void **state)
 		  "malformed manifest config: its digest is not sha256: and 64 hex digits" },
 		{ 0,
 		  "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
-		  "\"digest\":\"" D("1") "\",\"size\":1},\"layers\":[{\"mediaType\":"
-		  "\"application/vnd.oci.image.layer.v1.tar+bzip2\",\"digest\":\"" D("2") "\",\"size\":1}]}",
+		  "\"digest\":\"" D(
+			  "1") "\",\"size\":1},\"layers\":[{\"mediaType\":"
+			       "\"application/vnd.oci.image.layer.v1.tar+bzip2\",\"digest\":\"" D(
+				       "2") "\",\"size\":1}]}",
 		  "unsupported layer media type \"application/vnd.oci.image.layer.v1.tar+bzip2\"" },
 		{ 0,
 		  "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\"}",
@@ -162,7 +173,7 @@ static void test_bad_documents(void **state)
 		struct image_index ix;
 		struct image_config c;
 		size_t len = strlen(rows[i].json);
-		int r = rows[i].kind == 0   ? manifest_parse(rows[i].json, len, &m, err, sizeof(err))
+		int r = rows[i].kind == 0 ? manifest_parse(rows[i].json, len, &m, err, sizeof(err))
 			: rows[i].kind == 1 ? index_parse(rows[i].json, len, &ix, err, sizeof(err))
 					    : config_parse(rows[i].json, len, &c, err, sizeof(err));
 
@@ -177,8 +188,9 @@ static void test_config(void **state)
 		"{\"created\":\"2026-01-02T03:04:05Z\",\"architecture\":\"arm64\",\"variant\":\"v8\","
 		"\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\",\"GREETING=hello\"],"
 		"\"Entrypoint\":[\"/bin/sh\"],\"Cmd\":[\"-c\",\"echo hi\"],\"WorkingDir\":\"/home/app\","
-		"\"User\":\"app\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D("e") "\"]},"
-		"\"history\":[{\"created_by\":\"layer 1\"}]}";
+		"\"User\":\"app\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" D(
+			"e") "\"]},"
+			     "\"history\":[{\"created_by\":\"layer 1\"}]}";
 	struct image_config c;
 	char err[256];
 
@@ -195,7 +207,8 @@ static void test_config(void **state)
 	assert_int_equal(c.count, 1);
 	config_free(&c);
 	/* a config with no command at all, as FROM scratch leaves it */
-	assert_int_equal(config_parse("{\"rootfs\":{\"diff_ids\":[]}}", 26, &c, err, sizeof(err)), 0);
+	assert_int_equal(config_parse("{\"rootfs\":{\"diff_ids\":[]}}", 26, &c, err, sizeof(err)),
+			 0);
 	assert_null(c.entrypoint);
 	assert_null(c.cmd);
 	assert_null(c.user);
@@ -204,8 +217,9 @@ static void test_config(void **state)
 
 static void test_docker_archive(void **state)
 {
-	static const char json[] = "[{\"Config\":\"abc.json\",\"RepoTags\":[\"test/busybox:latest\"],"
-				   "\"Layers\":[\"1/layer.tar\",\"2/layer.tar\"]}]";
+	static const char json[] =
+		"[{\"Config\":\"abc.json\",\"RepoTags\":[\"test/busybox:latest\"],"
+		"\"Layers\":[\"1/layer.tar\",\"2/layer.tar\"]}]";
 	struct docker_archive d;
 	char err[256];
 
@@ -222,14 +236,10 @@ static void test_docker_archive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_digests),
-		cmocka_unit_test(test_media_types),
-		cmocka_unit_test(test_index_choose),
-		cmocka_unit_test(test_host_platform),
-		cmocka_unit_test(test_manifest),
-		cmocka_unit_test(test_bad_documents),
-		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_docker_archive),
+		cmocka_unit_test(test_digests),	     cmocka_unit_test(test_media_types),
+		cmocka_unit_test(test_index_choose), cmocka_unit_test(test_host_platform),
+		cmocka_unit_test(test_manifest),     cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_config),	     cmocka_unit_test(test_docker_archive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -395,9 +395,8 @@ static void test_diff_id(void **state)
 		fail_msg("unpack with the right diff_id: %s", err);
 	assert_int_equal(system("true"), 0);
 	want[10] = want[10] == '0' ? '1' : '0';
-	assert_int_equal(unpack_items(t, MEDIA_LAYER_GZIP, plain_layer, 8, want, &st, err,
-				      sizeof(err)),
-			 -1);
+	assert_int_equal(
+		unpack_items(t, MEDIA_LAYER_GZIP, plain_layer, 8, want, &st, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "as the image's config says"));
 }
 
