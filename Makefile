@@ -2,7 +2,7 @@
 # per step.  `make help` lists the targets.
 
 SHELL      := /bin/bash
-STEPS      := $(sort $(wildcard step0[1-8]-*))
+STEPS      := $(sort $(wildcard step0[1-9]-*))
 NEWEST     := $(lastword $(STEPS))
 CC         ?= cc
 CFLAGS     ?= -O2 -g

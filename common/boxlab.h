@@ -3,7 +3,8 @@
  *
  * common/ holds what every step shares and no step teaches: the one way
  * to make a kernel call (kcall.h), the command line (cli.h), starting and
- * waiting for the container (process.h) and raw system calls (syscalls.h).
+ * waiting for the container (process.h) and raw system calls (syscalls.h);
+ * from step 09, images (image/).
  */
 #ifndef BOXLAB_H
 #define BOXLAB_H
@@ -19,5 +20,14 @@
 #include "subnet.h"
 #include "sync.h"
 #include "syscalls.h"
+
+/* Steps 09 on run images. */
+#if STEP >= 9
+#include "image/image.h"
+#include "image/import.h"
+#include "image/ref.h"
+#include "image/store.h"
+#include "image/user.h"
+#endif
 
 #endif

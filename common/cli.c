@@ -28,6 +28,7 @@ static const char *const steps[] = {
 	[6] = "step06-net-ns",
 	[7] = "step07-cgroups",
 	[8] = "step08-overlay",
+	[9] = "step09-image",
 };
 /* clang-format on */
 
@@ -40,20 +41,30 @@ struct option_info {
 	int step; /* the first step that has it */
 	const char *arg; /* its value's name, or NULL for a flag */
 	const char *help;
+	enum command command; /* the command it belongs to: run unless said */
 };
 
+/* clang-format off */
 static const struct option_info options[] = {
-	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr (twice: timed)" },
-	{ "help", 'h', 1, NULL, "show this help" },
-	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)" },
-	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)" },
-	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth" },
-	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)" },
-	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5" },
-	{ "pids-limit", 0, 7, "N", "most processes the container may have" },
-	{ "layer", 0, 8, "DIR", "a read-only layer over ROOTFS (repeatable)" },
-	{ "keep", 0, 8, NULL, "keep the overlay's upper dir after the run" },
+	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr (twice: timed)", CMD_RUN },
+	{ "help", 'h', 1, NULL, "show this help", CMD_RUN },
+	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)", CMD_RUN },
+	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)", CMD_RUN },
+	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth", CMD_RUN },
+	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)", CMD_RUN },
+	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5", CMD_RUN },
+	{ "pids-limit", 0, 7, "N", "most processes the container may have", CMD_RUN },
+	{ "layer", 0, 8, "DIR", "a read-only layer over ROOTFS (repeatable)", CMD_RUN },
+	{ "keep", 0, 8, NULL, "keep the overlay's upper dir after the run", CMD_RUN },
+	{ "env", 'e', 9, "K=V", "set K in the command's environment (repeatable; K alone: the host's)", CMD_RUN },
+	{ "workdir", 'w', 9, "DIR", "the command's working directory (default: the image's, or /)", CMD_RUN },
+	{ "user", 'u', 9, "USER", "run as USER[:GROUP], a name or id of the image's (default: the image's)", CMD_RUN },
+	{ "entrypoint", 0, 9, "CMD", "run CMD instead of the image's Entrypoint (and no Cmd)", CMD_RUN },
+	{ "platform", 0, 9, "OS/ARCH", "pull the image for OS/ARCH, like linux/arm64 (default: this machine's)", CMD_PULL },
+	{ "cert-dir", 0, 9, "DIR", "trust the registry's certificate authority in DIR/ca.crt", CMD_PULL },
+	{ "insecure-registry", 0, 9, "HOST", "speak plain HTTP to registry HOST[:PORT]", CMD_PULL },
 };
+/* clang-format on */
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -168,6 +179,34 @@ static int set_option(struct config *c, const struct option_info *o, const char 
 		c->layers[c->nlayers++] = value;
 	} else if (strcmp(o->name, "keep") == 0) {
 		c->keep = 1;
+	} else if (strcmp(o->name, "env") == 0) {
+		if (!*value || *value == '=')
+			return fail(err, errlen, "--env \"%s\": use K=V, or K for the host's value",
+				    value);
+		if (c->nenv == MAX_ENV)
+			return fail(err, errlen, "--env \"%s\": at most %d", value, MAX_ENV);
+		c->env[c->nenv++] = value;
+	} else if (strcmp(o->name, "workdir") == 0) {
+		if (value[0] != '/')
+			return fail(
+				err, errlen,
+				"--workdir \"%s\": the working directory must be an absolute path",
+				value);
+		c->workdir = value;
+	} else if (strcmp(o->name, "user") == 0) {
+		c->user = value;
+	} else if (strcmp(o->name, "entrypoint") == 0) {
+		c->entrypoint = value;
+	} else if (strcmp(o->name, "platform") == 0) {
+		if (strncmp(value, "linux/", 6) != 0 || !value[6])
+			return fail(err, errlen,
+				    "--platform \"%s\": use linux/ARCH[/VARIANT], like linux/arm64",
+				    value);
+		c->platform = value;
+	} else if (strcmp(o->name, "cert-dir") == 0) {
+		c->cert_dir = value;
+	} else if (strcmp(o->name, "insecure-registry") == 0) {
+		c->insecure_registry = value;
 	} else if (strcmp(o->name, "userns-base") == 0) {
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
@@ -177,6 +216,75 @@ static int set_option(struct config *c, const struct option_info *o, const char 
 				"--userns-base \"%s\": cannot be mapped: use a host id from 1 to %ld, so that all %d container ids fit below 4294967295",
 				value, 4294967294L - USERNS_SIZE + 1, USERNS_SIZE);
 	}
+	return 0;
+}
+
+/* The commands, as docker names them: run, and from step 09 the images'. */
+static const struct {
+	const char *word, *sub; /* "image import": "image", "import" */
+	enum command command;
+	int min, max; /* operands; max -1: any number */
+	const char *usage;
+} commands[] = {
+	{ "run", NULL, CMD_RUN, 0, 0, NULL },
+	{ "pull", NULL, CMD_PULL, 1, 1, "container pull [OPTIONS] NAME[:TAG|@DIGEST]" },
+	{ "images", NULL, CMD_IMAGES, 0, 0, "container images" },
+	{ "image", "ls", CMD_IMAGES, 0, 0, "container image ls" },
+	{ "image", "import", CMD_IMAGE_IMPORT, 1, 1, "container image import PATH" },
+	{ "image", "rm", CMD_IMAGE_RM, 1, -1, "container image rm IMAGE..." },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char *command_name(enum command command)
+{
+	static const char *const names[] = { [CMD_RUN] = "run",
+					     [CMD_PULL] = "pull",
+					     [CMD_IMAGES] = "images",
+					     [CMD_IMAGE_IMPORT] = "image import",
+					     [CMD_IMAGE_RM] = "image rm" };
+
+	return names[command];
+}
+
+static const char *run_usage(int step)
+{
+	return step < 9 ? "container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+			: "container run [OPTIONS] IMAGE|ROOTFS [COMMAND [ARG...]]";
+}
+
+/* Which command argv names; the index of the word after it, or -1. */
+static int find_command(struct config *c, int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].word) != 0)
+			continue;
+		if (!commands[i].sub) {
+			c->command = commands[i].command;
+			return 2;
+		}
+		if (argc > 2 && strcmp(argv[2], commands[i].sub) == 0) {
+			c->command = commands[i].command;
+			return 3;
+		}
+	}
+	return -1;
+}
+
+/* A command other than run: its operands, counted. */
+static int command_operands(struct config *c, int n, char **words, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (commands[i].command == c->command && commands[i].usage)
+			break;
+	if (n < commands[i].min || (commands[i].max >= 0 && n > commands[i].max))
+		return fail(err, errlen, "%s: usage: %s", command_name(c->command),
+			    commands[i].usage);
+	c->args = words;
 	return 0;
 }
 
@@ -195,12 +303,21 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 		return fail(err, errlen, "missing the command \"run\" (try --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return 1;
-	if (strcmp(argv[1], "run") != 0)
+	i = find_command(c, argc, argv);
+	if (i < 0 && step < 9)
 		return fail(err, errlen,
 			    "unknown command \"%s\": the only command is \"run\" (try --help)",
 			    argv[1]);
+	if (i < 0)
+		return fail(
+			err, errlen,
+			"unknown command \"%s\": use run, pull, images, image import or image rm (try --help)",
+			argv[1]);
+	if (c->command != CMD_RUN && step < 9)
+		return fail(err, errlen, "\"%s\" arrives in step 09 (%s); this is step %02d",
+			    argv[1], step_name(9), step);
 
-	for (i = 2; i < argc && argv[i][0] == '-'; i++) {
+	for (; i < argc && argv[i][0] == '-'; i++) {
 		const struct option_info *o;
 		const char *value;
 
@@ -217,6 +334,9 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 				    o->step, step_name(o->step), step);
 		if (strcmp(o->name, "help") == 0)
 			return 1;
+		if (o->command != c->command && strcmp(o->name, "verbose") != 0)
+			return fail(err, errlen, "--%s is an option of \"%s\", not of \"%s\"",
+				    o->name, command_name(o->command), command_name(c->command));
 		if (o->arg && !value) {
 			if (i + 1 >= argc)
 				return fail(err, errlen, "--%s needs a value: --%s %s", o->name,
@@ -228,12 +348,16 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 		if (set_option(c, o, value, err, errlen) < 0)
 			return -1;
 	}
+	if (c->command != CMD_RUN)
+		return command_operands(c, argc - i, &argv[i], err, errlen);
 	if (i >= argc)
-		return fail(
-			err, errlen,
-			"missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]");
+		return fail(err, errlen,
+			    step < 9 ? "missing ROOTFS and COMMAND: %s"
+				     : "missing IMAGE or ROOTFS: %s",
+			    run_usage(step));
 	c->rootfs = c->image = argv[i++];
-	if (i >= argc)
+	/* an image brings its own command */
+	if (i >= argc && step < 9)
 		return fail(err, errlen, "missing COMMAND to run in \"%s\"", c->rootfs);
 	c->argv = &argv[i];
 	return 0;
@@ -252,33 +376,64 @@ void usage_text(int step, char *buf, size_t size)
 			n += (size_t)w_;                                                           \
 	} while (0)
 
-	ADD("usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]\n\n");
-	ADD("boxlab's %s: runs COMMAND in a container whose root is ROOTFS.\n\n", step_name(step));
+	ADD("usage: %s\n", run_usage(step));
+	if (step >= 9)
+		ADD("       container pull [OPTIONS] NAME[:TAG|@DIGEST]\n"
+		    "       container image import PATH\n"
+		    "       container images\n"
+		    "       container image rm IMAGE...\n");
+	ADD("\nboxlab's %s: runs COMMAND in a container whose root is ROOTFS%s.\n\n",
+	    step_name(step), step >= 9 ? ", or an image's layers" : "");
+	if (step >= 9)
+		ADD("IMAGE or ROOTFS: an existing directory is a ROOTFS, as in step 08;\n"
+		    "anything else names an image in the store ('container images' lists\n"
+		    "them).  Pull or import it first: run does not pull.  Without COMMAND,\n"
+		    "an image runs its Entrypoint and Cmd.  Images are kept in\n"
+		    "/var/lib/boxlab/store (as root) or ~/.local/share/boxlab/store, or\n"
+		    "in BOXLAB_STORE_DIR.\n\n");
 	ADD("Options:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_info *o = &options[i];
-		char left[32];
+		char left[40];
 
 		if (o->step > step) {
 			later = 1;
 			continue;
 		}
+		if (o->command != CMD_RUN)
+			continue;
 		snprintf(left, sizeof(left), "%c%c%c --%s %s", o->letter ? '-' : ' ',
 			 o->letter ? o->letter : ' ', o->letter ? ',' : ' ', o->name,
 			 o->arg ? o->arg : "");
 		ADD("  %-22s %s\n", left, o->help);
 	}
+	if (step >= 9) {
+		ADD("\nOptions of pull:\n");
+		for (i = 0; i < NOPTIONS; i++) {
+			const struct option_info *o = &options[i];
+			char left[40];
+
+			if (o->command != CMD_PULL)
+				continue;
+			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg);
+			ADD("  %-28s %s\n", left, o->help);
+		}
+	}
 	if (later) {
 		ADD("\nLater steps add:\n");
 		for (i = 0; i < NOPTIONS; i++) {
 			const struct option_info *o = &options[i];
-			char left[32];
+			char left[40];
 
-			if (o->step <= step)
+			if (o->step <= step || o->command != CMD_RUN)
 				continue;
-			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg ? o->arg : "");
+			snprintf(left, sizeof(left), "%c%c%c --%s %s", o->letter ? '-' : ' ',
+				 o->letter ? o->letter : ' ', o->letter ? ',' : ' ', o->name,
+				 o->arg ? o->arg : "");
 			ADD("  %-22s (step %02d) %s\n", left, o->step, o->help);
 		}
+		if (step < 9)
+			ADD("  and step 09 the commands pull, images, image import and image rm\n");
 	}
 	ADD("\nExit status: the command's own; 128+N if it died of signal N;\n"
 	    "125 if boxlab failed; 126 if COMMAND cannot be executed;\n"
@@ -347,7 +502,8 @@ static void check_layers(const struct config *c)
 
 	if (c->step < 8)
 		return;
-	check_layer("ROOTFS", c->rootfs);
+	if (!c->from_image)
+		check_layer("ROOTFS", c->rootfs);
 	for (i = 0; i < c->nlayers; i++) {
 		check_layer("--layer", c->layers[i]);
 		check_reachable(c, "--layer", c->layers[i], S_IROTH | S_IXOTH);
@@ -404,17 +560,25 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 		die("--userns-base \"%ld\": cannot be mapped without root: a rootless container can map only your own uid (%d)",
 		    c->userns_base, geteuid());
 
-	if (stat(c->rootfs, &st) < 0 && errno == ENOENT)
+	if (c->command != CMD_RUN)
+		return;
+	/* from step 09, what is not a directory names an image */
+	if (step >= 9 && (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)))
+		c->from_image = 1;
+	if (!c->from_image && !c->argv[0])
+		die("missing COMMAND to run in ROOTFS \"%s\"", c->rootfs);
+	if (!c->from_image && stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
-	if (stat(c->rootfs, &st) < 0)
+	if (!c->from_image && stat(c->rootfs, &st) < 0)
 		kcall_fail(EXIT_RUNTIME_FAILED, errno, "stat(c->rootfs, &st)",
 			   "look at ROOTFS \"%s\"", c->rootfs);
-	if (!S_ISDIR(st.st_mode))
+	if (!c->from_image && !S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
 	check_layers(c);
 	/* An id-mapped ROOTFS is container root's own: only the way in is not. */
-	check_reachable(c, "ROOTFS", c->rootfs, S_IXOTH);
+	if (!c->from_image)
+		check_reachable(c, "ROOTFS", c->rootfs, S_IXOTH);
 	check_state_dir(c);
 
 	if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))

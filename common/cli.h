@@ -3,6 +3,9 @@
  *
  *	container run [OPTIONS] ROOTFS COMMAND [ARG...]
  *
+ * and from step 09, which runs images, pull, images, image import and
+ * image rm.
+ *
  * Options grow with the steps.  The table in cli.c knows every option of
  * every step, so a step given an option it does not have yet can say
  * which step brings it.
@@ -15,11 +18,18 @@
 #include "cgroup.h"
 #include "subnet.h"
 
-#define MAX_LAYERS 16 /* --layer, at most (step 08) */
+#define MAX_LAYERS	 16 /* --layer, at most (step 08) */
+#define MAX_IMAGE_LAYERS 100 /* an image's layers, at most (step 09; docker: 125) */
+#define MAX_ENV		 64 /* -e, at most (step 09) */
+
+/* What the runtime is asked to do: only "run" before step 09. */
+enum command { CMD_RUN, CMD_PULL, CMD_IMAGES, CMD_IMAGE_IMPORT, CMD_IMAGE_RM };
 
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
-	int step; /* this program's step number, 1..8 */
+	int step; /* this program's step number, 1..9 */
+	enum command command; /* run, or (step 09) what to do with images */
+	char **args; /* the operands of a command other than run, NULL-terminated */
 	char id[16]; /* a short random id: default hostname, names */
 	const char *rootfs; /* the container's root: ROOTFS as given (step 08: its overlay) */
 	const char *image; /* ROOTFS as given, for messages */
@@ -40,12 +50,27 @@ struct config {
 	long pids_limit; /* --pids-limit, or 0 for no limit */
 	struct cgroup cg; /* the container's cgroup (step 07) */
 	int state_lock; /* the lock that says this runtime is alive, or -1 */
-	const char *layers[MAX_LAYERS]; /* --layer DIRs, in the order given (step 08) */
+	/* --layer DIRs, in the order given (step 08), after an image's own (step 09) */
+	const char *layers[MAX_LAYERS + MAX_IMAGE_LAYERS];
 	int nlayers;
 	int keep; /* --keep: leave the state dir for a look */
 	char state[4000]; /* the container's state dir (step 08) */
 	char merged[4096]; /* the overlay, in it: the container's root */
 	pid_t pid; /* the container's first process, until reaped */
+	int from_image; /* IMAGE, not a ROOTFS directory (step 09) */
+	const char *env[MAX_ENV]; /* -e K=V or K, in the order given (step 09) */
+	int nenv;
+	const char *workdir; /* -w, or NULL */
+	const char *user; /* -u USER[:GROUP], or NULL */
+	const char *entrypoint; /* --entrypoint, or NULL */
+	const char *platform; /* pull --platform, or NULL for this machine's */
+	const char *cert_dir; /* pull --cert-dir */
+	const char *insecure_registry; /* pull --insecure-registry */
+	char **envp; /* the command's environment, or NULL for the kit's own */
+	int store_lock; /* the store, locked while the image runs */
+	char *image_layers[MAX_IMAGE_LAYERS]; /* its layers' dirs in the store, bottom first */
+	int layer_fds[MAX_IMAGE_LAYERS]; /* their id-mapped copies, detached (as root) */
+	int nimage_layers;
 };
 
 /* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */

@@ -144,15 +144,16 @@ int wait_for_container(struct config *c)
  */
 static void __attribute__((noreturn)) explain_exec_failure(const struct config *c, int err)
 {
-	const char *cmd = c->argv[0];
+	const char *cmd = c->argv[0], *what = c->from_image ? "image" : "ROOTFS";
 	struct stat st;
 
 	if (err == ENOENT && strchr(cmd, '/'))
 		kcall_fail(EXIT_NOT_FOUND, err, "execvp(c->argv[0], c->argv)",
-			   "run \"%s\", which is %sin ROOTFS \"%s\"", cmd,
-			   stat(cmd, &st) == 0 ? "" : "not ", c->image);
+			   "run \"%s\", which is %sin %s \"%s\"", cmd,
+			   stat(cmd, &st) == 0 ? "" : "not ", what, c->image);
 	kcall_fail(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, err,
-		   "execvp(c->argv[0], c->argv)", "run \"%s\" from ROOTFS \"%s\"", cmd, c->image);
+		   "execvp(c->argv[0], c->argv)", "run \"%s\" from %s \"%s\"", cmd, what,
+		   c->image);
 }
 
 void exec_command(const struct config *c)
@@ -165,9 +166,17 @@ void exec_command(const struct config *c)
 	 * nothing inside.
 	 */
 	clearenv();
-	setenv("PATH", CONTAINER_PATH, 1);
-	setenv("HOME", "/root", 1);
-	setenv("TERM", term ? term : "xterm", 1);
+	if (c->envp) {
+		/* step 09: the image's, with -e; execvp() searches its PATH */
+		char **e;
+
+		for (e = c->envp; *e; e++)
+			putenv(*e);
+	} else {
+		setenv("PATH", CONTAINER_PATH, 1);
+		setenv("HOME", "/root", 1);
+		setenv("TERM", term ? term : "xterm", 1);
+	}
 	/*
 	 * Descriptors other than stdin, stdout and stderr would be doors to
 	 * the host (an open directory leads out of any root), so they close

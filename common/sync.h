@@ -27,6 +27,13 @@ int sync_send(int sock, int fd);
 int sync_recv(int sock, int *fd);
 
 /*
+ * The same with up to 128 descriptors: n of them sent; at most max
+ * received, and how many in *n (unless n is NULL).
+ */
+int sync_send_fds(int sock, const int *fds, int n);
+int sync_recv_fds(int sock, int *fds, int max, int *n);
+
+/*
  * Is the other side still there?  0 if its end is open, -1 with errno
  * EPIPE if it closed it (by exiting, say).  Does not wait.
  */

@@ -427,3 +427,140 @@ int index_choose(const struct image_index *ix, const char *platform, char *err, 
 	return fail(err, errsize, "no %s image in it (it has: %s)", platform,
 		    used ? have : "no platform named");
 }
+
+char **image_argv(const struct image_config *c, const char *entrypoint, char **command, char *err,
+		  size_t errsize)
+{
+	char *entry[2] = { (char *)entrypoint, NULL };
+	char **first = c->entrypoint, **second = command && command[0] ? command : c->cmd;
+	char **argv, **p;
+	size_t n = 0;
+
+	if (entrypoint) {
+		/* --entrypoint: the image's Cmd was written for its own Entrypoint */
+		first = entrypoint[0] ? entry : NULL;
+		second = command && command[0] ? command : NULL;
+	}
+	for (p = first; p && *p; p++)
+		n++;
+	for (p = second; p && *p; p++)
+		n++;
+	if (n == 0) {
+		fail(err, errsize, "no command: the image has neither Entrypoint nor Cmd; give one");
+		return NULL;
+	}
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv) {
+		fail(err, errsize, "out of memory");
+		return NULL;
+	}
+	n = 0;
+	for (p = first; p && *p; p++)
+		argv[n++] = *p;
+	for (p = second; p && *p; p++)
+		argv[n++] = *p;
+	return argv;
+}
+
+/* The index of K in env (K=... or K alone), or -1. */
+static int env_find(char **env, int n, const char *kv)
+{
+	size_t len = strcspn(kv, "=");
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(env[i], kv, len) == 0 && (env[i][len] == '=' || env[i][len] == '\0'))
+			return i;
+	return -1;
+}
+
+/* Put K=V into env (n entries so far): replace K, or append. */
+static int env_put(char **env, int *n, const char *kv)
+{
+	int at = env_find(env, *n, kv);
+	char *copy = strdup(kv);
+
+	if (!copy)
+		return -1;
+	if (at >= 0) {
+		free(env[at]);
+		env[at] = copy;
+	} else {
+		env[(*n)++] = copy;
+	}
+	return 0;
+}
+
+char **image_env(const struct image_config *c, const char *const *set, int nset)
+{
+	const char *term = getenv("TERM");
+	char **env, **p, buf[4096];
+	int n = 0, i, at, size = nset + 3;
+
+	for (p = c->env; p && *p; p++)
+		size++;
+	env = calloc((size_t)size + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (p = c->env; p && *p; p++)
+		if (env_put(env, &n, *p) < 0)
+			goto bad;
+	for (i = 0; i < nset; i++) {
+		const char *value;
+
+		if (strchr(set[i], '=')) {
+			if (env_put(env, &n, set[i]) < 0)
+				goto bad;
+			continue;
+		}
+		/* -e K: the caller's value, as docker does; none: K goes */
+		value = getenv(set[i]);
+		if (value) {
+			snprintf(buf, sizeof(buf), "%s=%s", set[i], value);
+			if (env_put(env, &n, buf) < 0)
+				goto bad;
+		} else if ((at = env_find(env, n, set[i])) >= 0) {
+			free(env[at]);
+			memmove(&env[at], &env[at + 1], (size_t)(n - at) * sizeof(*env));
+			n--;
+		}
+	}
+	/* docker's PATH when the image has none */
+	if (env_find(env, n, "PATH") < 0 &&
+	    env_put(env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+		goto bad;
+	snprintf(buf, sizeof(buf), "TERM=%s", term ? term : "xterm");
+	if (env_find(env, n, "TERM") < 0 && env_put(env, &n, buf) < 0)
+		goto bad;
+	return env;
+bad:
+	image_env_free(env);
+	return NULL;
+}
+
+void image_env_free(char **env)
+{
+	free_strings(env);
+}
+
+int image_env_add(char ***env, const char *key, const char *value)
+{
+	char **grown, *kv;
+	int n;
+
+	for (n = 0; *env && (*env)[n]; n++)
+		;
+	if (env_find(*env, n, key) >= 0)
+		return 0;
+	if (asprintf(&kv, "%s=%s", key, value) < 0)
+		return -1;
+	grown = realloc(*env, (size_t)(n + 2) * sizeof(**env));
+	if (!grown) {
+		free(kv);
+		return -1;
+	}
+	grown[n] = kv;
+	grown[n + 1] = NULL;
+	*env = grown;
+	return 0;
+}

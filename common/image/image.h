@@ -91,6 +91,27 @@ void docker_archive_free(struct docker_archive *d);
  */
 int index_choose(const struct image_index *ix, const char *platform, char *err, size_t errsize);
 
+/*
+ * The command an image runs, as docker makes it: ENTRYPOINT + CMD, where
+ * --entrypoint (one word, "" for none) replaces the image's Entrypoint
+ * and drops its Cmd, and a COMMAND given replaces Cmd.  NULL-terminated
+ * and malloc'd (the strings are not copied: they live as long as c and
+ * command); NULL with err when there is nothing to run.
+ */
+char **image_argv(const struct image_config *c, const char *entrypoint, char **command, char *err,
+		  size_t errsize);
+
+/*
+ * The command's environment: the image's Env, then each -e K=V (K alone
+ * takes the caller's K, or drops it when the caller has none), then PATH
+ * and TERM where still missing.  NULL-terminated, malloc'd with its
+ * strings; image_env_free() frees it.
+ */
+char **image_env(const struct image_config *c, const char *const *set, int nset);
+void image_env_free(char **env);
+/* KEY=value appended to *env unless KEY is there; 0 or -1 (ENOMEM). */
+int image_env_add(char ***env, const char *key, const char *value);
+
 /* This machine's platform as images name it; BOXLAB_PLATFORM overrides it. */
 const char *host_platform(void);
 

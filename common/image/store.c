@@ -2,6 +2,7 @@
  * store.c - blobs, layers and names on disk, changed only by renames.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "process.h"
 #include "state.h"
 #include "store.h"
 
@@ -48,26 +50,6 @@ int store_dir(char *buf, size_t size)
 	else
 		return errno = ENOENT, -1;
 	return n < 0 || (size_t)n >= size ? (errno = ENAMETOOLONG, -1) : 0;
-}
-
-/* mkdir -p, each new directory with mode */
-static int make_dirs(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return errno = ENAMETOOLONG, -1;
-	for (p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -1;
-		if (!(*p = saved))
-			return 0;
-	}
 }
 
 /* STORE/sub, into buf */
@@ -389,35 +371,40 @@ static json_t *load_names(const struct store *s, char *err, size_t errsize)
 	return names;
 }
 
+/* images.json as names, into tmp/ and renamed over the old one */
+static int save_names(struct store *s, json_t *names, char *err, size_t errsize)
+{
+	char tmp[PATH_MAX], dest[PATH_MAX];
+	int fd;
+
+	if (path_in(s, dest, sizeof(dest), "images.json") < 0 ||
+	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 || json_dumpfd(names, fd, JSON_INDENT(1)) < 0 ||
+	    commit_file(fd, tmp, dest) < 0)
+		return fail(err, errsize, "cannot write \"%s/images.json\": %s", s->dir,
+			    strerror(errno));
+	return 0;
+}
+
 int store_tag(struct store *s, const char *name, const char *manifest, const char *config,
 	      char *err, size_t errsize)
 {
-	char tmp[PATH_MAX], dest[PATH_MAX];
 	json_t *names = load_names(s, err, errsize), *entry;
 	size_t i;
-	int fd;
+	int status;
 
 	if (!names)
 		return -1;
 	/* a name means one image: the one it meant before loses it */
-	json_array_foreach(
-		names, i,
-		entry) if (*name &&
-			   strcmp(json_string_value(json_object_get(entry, "name")), name) == 0)
-	{
-		json_array_remove(names, i);
-		break;
-	}
+	json_array_foreach (names, i, entry)
+		if (*name && strcmp(json_string_value(json_object_get(entry, "name")), name) == 0) {
+			json_array_remove(names, i);
+			break;
+		}
 	json_array_append_new(names, json_pack("{s:s, s:s, s:s}", "name", name, "manifest",
 					       manifest, "config", config));
-	if (path_in(s, dest, sizeof(dest), "images.json") < 0 ||
-	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 ||
-	    json_dumpfd(names, fd, JSON_INDENT(1)) < 0 || commit_file(fd, tmp, dest) < 0) {
-		json_decref(names);
-		return fail(err, errsize, "cannot write \"%s\": %s", dest, strerror(errno));
-	}
+	status = save_names(s, names, err, errsize);
 	json_decref(names);
-	return 0;
+	return status;
 }
 
 int store_list(const struct store *s, struct stored_image **list, int *count, char *err,
@@ -476,4 +463,113 @@ int store_find(const struct store *s, const char *name_or_id, struct stored_imag
 		*out = list[found];
 	free(list);
 	return found >= 0 ? 0 : (errno = ENOENT, -1);
+}
+
+int store_untag(struct store *s, const char *name_or_id, char *err, size_t errsize)
+{
+	struct stored_image im;
+	json_t *names, *entry;
+	size_t i;
+	int by_id, status;
+
+	if (store_find(s, name_or_id, &im) < 0)
+		return fail(err, errsize, "no image \"%s\" in the store", name_or_id);
+	by_id = strcmp(im.name, name_or_id) != 0;
+	names = load_names(s, err, errsize);
+	if (!names)
+		return -1;
+	for (i = 0; i < json_array_size(names);) {
+		entry = json_array_get(names, i);
+		if (by_id ? strcmp(json_string_value(json_object_get(entry, "config")),
+				   im.config) == 0
+			  : strcmp(json_string_value(json_object_get(entry, "name")), im.name) == 0) {
+			json_array_remove(names, i);
+		} else {
+			i++;
+		}
+	}
+	status = save_names(s, names, err, errsize);
+	json_decref(names);
+	return status;
+}
+
+/* Every digest the named images need: manifests, configs, layer blobs, diff_ids. */
+static json_t *needed(const struct store *s, char *err, size_t errsize)
+{
+	struct stored_image *list;
+	json_t *keep = json_object();
+	int count, i, j;
+
+	if (!keep || store_list(s, &list, &count, err, errsize) < 0) {
+		json_decref(keep);
+		return NULL;
+	}
+	for (i = 0; i < count; i++) {
+		struct manifest m;
+		struct image_config c;
+		char *json;
+		size_t len;
+
+		json_object_set_new(keep, list[i].manifest, json_true());
+		json_object_set_new(keep, list[i].config, json_true());
+		if (store_read_blob(s, list[i].manifest, &json, &len, err, errsize) == 0 &&
+		    manifest_parse(json, len, &m, err, errsize) == 0) {
+			for (j = 0; j < m.count; j++)
+				json_object_set_new(keep, m.layers[j].digest, json_true());
+			manifest_free(&m);
+		}
+		free(json);
+		if (store_read_blob(s, list[i].config, &json, &len, err, errsize) == 0 &&
+		    config_parse(json, len, &c, err, errsize) == 0) {
+			for (j = 0; j < c.count; j++)
+				json_object_set_new(keep, c.diff_ids[j], json_true());
+			config_free(&c);
+		}
+		free(json);
+	}
+	free(list);
+	return keep;
+}
+
+/* Remove the entries of STORE/sub that keep does not name; count them. */
+static int sweep(struct store *s, const char *sub, json_t *keep, int *count)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2], digest[DIGEST_SIZE + 8];
+	struct dirent *e;
+	DIR *d;
+	int status = 0;
+
+	*count = 0;
+	if (path_in(s, dir, sizeof(dir), "%s", sub) < 0 || !(d = opendir(dir)))
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(digest, sizeof(digest), DIGEST_PREFIX "%.64s", e->d_name);
+		if (json_object_get(keep, digest))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (remove_tree(path) < 0)
+			status = -1;
+		else
+			(*count)++;
+	}
+	closedir(d);
+	return status;
+}
+
+int store_gc(struct store *s, int *blobs, int *layers, char *err, size_t errsize)
+{
+	json_t *keep = needed(s, err, errsize);
+	int status;
+
+	*blobs = *layers = 0;
+	if (!keep)
+		return -1;
+	/* layers first: a layer whose blob is gone can still be used; the reverse cannot */
+	status = sweep(s, "layers/sha256", keep, layers) | sweep(s, "blobs/sha256", keep, blobs);
+	json_decref(keep);
+	return status < 0 ? fail(err, errsize, "cannot remove all of what no image needs: %s",
+				 strerror(errno))
+			  : 0;
 }

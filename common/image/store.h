@@ -82,4 +82,14 @@ int store_list(const struct store *s, struct stored_image **list, int *count, ch
 /* An image by full name or by a prefix of its config's hex (docker's image id). */
 int store_find(const struct store *s, const char *name_or_id, struct stored_image *out);
 
+/*
+ * Take a name off images.json (or every name of an image, given its id).
+ * 0, or -1 with ENOENT when nothing has that name or id.  The image's
+ * blobs and layers stay until store_gc().
+ */
+int store_untag(struct store *s, const char *name_or_id, char *err, size_t errsize);
+
+/* Remove every blob and layer no named image needs; how many of each went. */
+int store_gc(struct store *s, int *blobs, int *layers, char *err, size_t errsize);
+
 #endif
