@@ -25,6 +25,7 @@
 #if STEP >= 9
 #include "image/image.h"
 #include "image/import.h"
+#include "image/registry.h"
 #include "image/ref.h"
 #include "image/store.h"
 #include "image/user.h"

@@ -562,11 +562,11 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 
 	if (c->command != CMD_RUN)
 		return;
-	/* from step 09, what is not a directory names an image */
-	if (step >= 9 && (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode)))
+	/* from step 09, a ROOTFS that does not exist may name an image */
+	if (step >= 9 && stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		c->from_image = 1;
 	if (!c->from_image && !c->argv[0])
-		die("missing COMMAND to run in ROOTFS \"%s\"", c->rootfs);
+		die("missing COMMAND to run in \"%s\"", c->rootfs);
 	if (!c->from_image && stat(c->rootfs, &st) < 0 && errno == ENOENT)
 		die("ROOTFS \"%s\" does not exist (build one with 'make rootfs')", c->rootfs);
 	if (!c->from_image && stat(c->rootfs, &st) < 0)

@@ -25,6 +25,8 @@
 /* What the runtime is asked to do: only "run" before step 09. */
 enum command { CMD_RUN, CMD_PULL, CMD_IMAGES, CMD_IMAGE_IMPORT, CMD_IMAGE_RM };
 
+struct image_config; /* common/image/image.h (step 09) */
+
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
 	int step; /* this program's step number, 1..9 */
@@ -67,6 +69,7 @@ struct config {
 	const char *cert_dir; /* pull --cert-dir */
 	const char *insecure_registry; /* pull --insecure-registry */
 	char **envp; /* the command's environment, or NULL for the kit's own */
+	struct image_config *image_config; /* the image's config, as open_image() read it */
 	int store_lock; /* the store, locked while the image runs */
 	char *image_layers[MAX_IMAGE_LAYERS]; /* its layers' dirs in the store, bottom first */
 	int layer_fds[MAX_IMAGE_LAYERS]; /* their id-mapped copies, detached (as root) */

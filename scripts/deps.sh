@@ -43,17 +43,21 @@ readonly build_why="to build the steps and the busybox rootfs"
 
 # test: one package per line, with what the tests use it for.
 test_packages=(
-	bats          # runs the isolation checks in tests/isolation
-	bats-support  # helper library the checks load (output, failure messages)
-	bats-assert   # assert_success, assert_output, ... in the checks
-	bats-file     # assert_file_exists, ... in the checks
-	libcmocka-dev # cmocka headers and library for tests/unit
-	pkg-config    # gives the compiler and linker flags for cmocka
-	libc6-dev     # libc.a: the probes in tests/probes are linked statically
-	iproute2      # `ip link`: leftover veths, what a net namespace holds
-	util-linux    # unshare, nsenter, setpriv, findmnt: how the tests look
-	procps        # ps and pgrep: the tests look for host processes
-	iputils-ping  # ping: the workshop's veth session, re-run by its test
+	bats            # runs the isolation checks in tests/isolation
+	bats-support    # helper library the checks load (output, failure messages)
+	bats-assert     # assert_success, assert_output, ... in the checks
+	bats-file       # assert_file_exists, ... in the checks
+	libcmocka-dev   # cmocka headers and library for tests/unit
+	pkg-config      # gives the compiler and linker flags for cmocka
+	libc6-dev       # libc.a: the probes in tests/probes are linked statically
+	iproute2        # `ip link`: leftover veths, what a net namespace holds
+	util-linux      # unshare, nsenter, setpriv, findmnt: how the tests look
+	procps          # ps and pgrep: the tests look for host processes
+	iputils-ping    # ping: the workshop's veth session, re-run by its test
+	umoci           # the test image: an OCI layout made from busybox (step 09)
+	skopeo          # the test image as a docker-archive, zstd; pushed to the registry
+	docker-registry # a real registry on 127.0.0.1 to pull from
+	openssl         # the registry's TLS certificates and its token's signature
 )
 readonly test_why="to run the tests"
 

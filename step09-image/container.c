@@ -529,6 +529,38 @@ static void list_images(const struct store *s)
 	free(list);
 }
 
+/*
+ * Told as a layer's bytes arrive: on a terminal, one line per layer
+ * redrawn in place; otherwise (a log, CI) only the line at its end.
+ */
+static void report_download(const char *digest, long long done, long long total, int finished)
+{
+	int tty = isatty(STDOUT_FILENO);
+
+	if (finished == 2)
+		printf("%.19s: already in the store\n", digest);
+	else if (finished)
+		printf("%s%.19s: pulled, %lld bytes\n", tty ? "\r\033[K" : "", digest, total);
+	else if (tty && total > 0)
+		printf("\r\033[K%.19s: %3lld%% of %lld bytes", digest, done * 100 / total, total);
+	fflush(stdout);
+}
+
+static void pull_image(const struct config *c, struct store *s)
+{
+	struct pull_options o = { c->cert_dir, c->insecure_registry, c->platform };
+	struct import_result r;
+	struct image_ref ref;
+	const char *why;
+	char err[1024];
+
+	if (ref_parse(c->args[0], &ref, &why) < 0)
+		die("cannot pull \"%s\": %s", c->args[0], why);
+	if (registry_pull(s, &ref, &o, &r, report_download, err, sizeof(err)) < 0)
+		die("cannot pull %s: %s", c->args[0], err);
+	printf("pulled %s: %d layers, %d new\n", r.names[0], r.layers, r.unpacked);
+}
+
 /* Take the names off, then remove what no image needs any more. */
 static void remove_images(struct store *s, char **names)
 {
@@ -553,7 +585,9 @@ static int image_command(struct config *c)
 
 	if (store_open(&s, c->command != CMD_IMAGES, err, sizeof(err)) < 0)
 		die("%s", err);
-	if (c->command == CMD_IMAGE_IMPORT)
+	if (c->command == CMD_PULL)
+		pull_image(c, &s);
+	else if (c->command == CMD_IMAGE_IMPORT)
 		import_image(&s, c->args[0]);
 	else if (c->command == CMD_IMAGES)
 		list_images(&s);
@@ -573,7 +607,7 @@ static int image_command(struct config *c)
  */
 static void open_image(struct config *c)
 {
-	struct image_config ic = { 0 };
+	struct image_config *ic = calloc(1, sizeof(*ic));
 	struct stored_image im;
 	struct image_ref ref;
 	struct manifest m;
@@ -584,7 +618,7 @@ static void open_image(struct config *c)
 
 	if (c->from_image) {
 		if (ref_parse(c->image, &ref, &why) < 0)
-			die("\"%s\" is neither a directory (a ROOTFS) nor an image name: %s",
+			die("ROOTFS \"%s\" does not exist (build one with 'make rootfs'), and it is no image name either: %s",
 			    c->image, why);
 		ref_format(&ref, name, sizeof(name));
 		if (store_open(&s, 0, err, sizeof(err)) < 0)
@@ -592,29 +626,47 @@ static void open_image(struct config *c)
 		if (store_find(&s, name, &im) < 0 && store_find(&s, c->image, &im) < 0)
 			die("no image %s in the store, and no directory \"%s\": pull it (container pull %s) or import it (container image import PATH)",
 			    name, c->image, c->image);
-		if (image_open(&s, &im, &m, &ic, err, sizeof(err)) < 0)
+		if (image_open(&s, &im, &m, ic, err, sizeof(err)) < 0)
 			die("cannot run %s: %s", name, err);
-		if (ic.count < 1 || ic.count > MAX_IMAGE_LAYERS)
-			die("cannot run %s: it has %d layers; boxlab runs 1 to %d", name, ic.count,
+		if (ic->count < 1 || ic->count > MAX_IMAGE_LAYERS)
+			die("cannot run %s: it has %d layers; boxlab runs 1 to %d", name, ic->count,
 			    MAX_IMAGE_LAYERS);
-		for (i = 0; i < ic.count; i++) {
-			store_layer_path(&s, ic.diff_ids[i], err, sizeof(err));
+		for (i = 0; i < ic->count; i++) {
+			store_layer_path(&s, ic->diff_ids[i], err, sizeof(err));
 			c->image_layers[i] = strdup(err);
 			c->layer_fds[i] = -1;
 		}
-		c->nimage_layers = ic.count;
+		c->nimage_layers = ic->count;
 		c->store_lock = s.lock;
 		manifest_free(&m);
-		narrate("image %s: %d layers, config %.19s", name, ic.count, im.config);
+		narrate("image %s: %d layers, config %.19s", name, ic->count, im.config);
 	}
-	c->argv = image_argv(&ic, c->entrypoint, c->argv, err, sizeof(err));
+	c->image_config = ic;
+	c->argv = image_argv(ic, c->entrypoint, c->argv, err, sizeof(err));
 	if (!c->argv)
 		die("cannot run %s: %s", c->image, err);
-	c->envp = image_env(&ic, c->env, c->nenv);
-	if (!c->workdir && ic.workdir && ic.workdir[0])
-		c->workdir = ic.workdir;
-	if (!c->user && ic.user && ic.user[0])
-		c->user = ic.user;
+	c->envp = image_env(ic, c->env, c->nenv);
+	if (!c->workdir && ic->workdir && ic->workdir[0])
+		c->workdir = ic->workdir;
+	if (!c->user && ic->user && ic->user[0])
+		c->user = ic->user;
+}
+
+/* What open_image() took, given back after the run. */
+static void close_image(struct config *c)
+{
+	int i;
+
+	for (i = 0; i < c->nimage_layers; i++)
+		free(c->image_layers[i]);
+	c->nimage_layers = 0;
+	if (c->image_config) {
+		free(c->argv);
+		image_env_free(c->envp);
+		config_free(c->image_config);
+		free(c->image_config);
+		c->image_config = NULL;
+	}
 }
 /* end of lesson 09 */
 
@@ -947,6 +999,9 @@ static void clean_up(void *arg)
 	remove_cgroup(c);
 	release_subnet(c);
 	remove_state_dir(c);
+	/* lesson 09: give back what the image took */
+	close_image(c);
+	/* end of lesson 09 */
 	release_state_file(c);
 }
 

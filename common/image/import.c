@@ -418,6 +418,11 @@ int image_import(struct store *s, const char *path, struct import_result *res,
 	close(top);
 	if (work[0])
 		remove_tree(work);
+	/* all of it, or nothing */
+	if (status < 0)
+		store_rollback(s);
+	else
+		store_commit(s);
 	return status;
 }
 

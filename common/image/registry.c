@@ -348,7 +348,7 @@ struct pull {
 /* Ask the token server a 401's challenge names for a token to pull with. */
 static int fetch_token(struct pull *p, const struct registry_challenge *ch)
 {
-	char url[4096], host[256];
+	char url[4096], host[256], why[512];
 	struct http_response r;
 	char *body = NULL;
 	size_t len = 0;
@@ -358,9 +358,9 @@ static int fetch_token(struct pull *p, const struct registry_challenge *ch)
 		return fail(p->err, p->errsize,
 			    "%s sends clients to a token server the kit cannot use: \"%s\"",
 			    p->ref->host, ch->realm);
-	if (http_get(&p->http, url, NULL, -1, &body, &len, TOKEN_ANSWER_MAX, NULL, NULL, &r, p->err,
-		     p->errsize) < 0)
-		return -1;
+	if (http_get(&p->http, url, NULL, -1, &body, &len, TOKEN_ANSWER_MAX, NULL, NULL, &r, why,
+		     sizeof(why)) < 0)
+		return fail(p->err, p->errsize, "getting a token for %s: %s", p->ref->host, why);
 	if (r.status != 200) {
 		registry_error_line(host, p->ref->path, "a token", r.status, body, len, "", p->err,
 				    p->errsize);
@@ -440,9 +440,12 @@ static int get(struct pull *p, const char *url, const char *accept, int fd, char
 		registry_error_line(p->ref->host, p->ref->path, what, r->status, answer, answer_len,
 				    r->ratelimit_remaining, p->err, p->errsize);
 		free(answer);
-		errno = r->status == 404		       ? ENOENT
-			: r->status == 401 || r->status == 403 ? EACCES
-							       : EPROTO;
+		if (r->status == 404)
+			errno = ENOENT;
+		else if (r->status == 401 || r->status == 403)
+			errno = EACCES;
+		else
+			errno = EPROTO;
 		return -1;
 	}
 }
@@ -473,8 +476,14 @@ static int get_manifest(struct pull *p, const char *reference, const char *expec
 		fail(p->err, p->errsize, "%s sent %s as \"%s\", not a manifest the kit reads",
 		     p->ref->host, what, r.content_type);
 	else if (expect && strcmp(digest, expect) != 0)
-		fail(p->err, p->errsize, "%s sent %s with digest %s: it is corrupt", p->ref->host,
-		     what, digest);
+		fail(p->err, p->errsize, "%s sent %s with digest %.19s: it is corrupt",
+		     p->ref->host, what, digest);
+	/* by tag, the digest the registry says it sent (an optional header) is all there is */
+	else if (!expect && digest_valid(r.docker_content_digest) &&
+		 strcmp(digest, r.docker_content_digest) != 0)
+		fail(p->err, p->errsize,
+		     "%s sent %s as %.19s, but its bytes have digest %.19s: it is corrupt",
+		     p->ref->host, what, r.docker_content_digest, digest);
 	else
 		return errno = 0, 0;
 	free(*body);
@@ -589,8 +598,8 @@ static int pull_layers(struct pull *p, const struct manifest *m, struct import_r
 	return 0;
 }
 
-int registry_pull(struct store *s, const struct image_ref *ref, const struct pull_options *o,
-		  struct import_result *res, pull_progress *progress, char *err, size_t errsize)
+static int pull(struct store *s, const struct image_ref *ref, const struct pull_options *o,
+		struct import_result *res, pull_progress *progress, char *err, size_t errsize)
 {
 	static const struct pull_options none;
 	struct pull p = { .s = s,
@@ -668,5 +677,18 @@ out:
 	manifest_free(&m);
 	free(p.token);
 	http_end(&p.http);
+	return status;
+}
+
+int registry_pull(struct store *s, const struct image_ref *ref, const struct pull_options *o,
+		  struct import_result *res, pull_progress *progress, char *err, size_t errsize)
+{
+	int status = pull(s, ref, o, res, progress, err, errsize);
+
+	/* all of it, or nothing */
+	if (status < 0)
+		store_rollback(s);
+	else
+		store_commit(s);
 	return status;
 }

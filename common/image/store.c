@@ -78,7 +78,7 @@ static int empty_tmp(const struct store *s)
 
 	if (path_in(s, tmp, sizeof(tmp), "tmp") < 0 || remove_tree(tmp) < 0)
 		return -1;
-	return mkdir(tmp, 0700);
+	return mkdir(tmp, 0755);
 }
 
 int store_open(struct store *s, int exclusive, char *err, size_t errsize)
@@ -88,6 +88,8 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 	size_t i;
 
 	s->lock = -1;
+	s->added = NULL;
+	s->nadded = 0;
 	if (store_dir(s->dir, sizeof(s->dir)) < 0)
 		return fail(err, errsize, "no place for the store: set BOXLAB_STORE_DIR or HOME");
 	if (make_dirs(s->dir, 0700) < 0 || chmod(s->dir, 0700) < 0)
@@ -112,8 +114,38 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 	return 0;
 }
 
+/* Note what was just put in, for store_close() to take out unless committed. */
+static void added(struct store *s, const char *path)
+{
+	char **grown = realloc(s->added, (size_t)(s->nadded + 1) * sizeof(*s->added));
+
+	if (!grown)
+		return;
+	s->added = grown;
+	if ((s->added[s->nadded] = strdup(path)) != NULL)
+		s->nadded++;
+}
+
+void store_commit(struct store *s)
+{
+	while (s->nadded > 0)
+		free(s->added[--s->nadded]);
+	free(s->added);
+	s->added = NULL;
+}
+
+void store_rollback(struct store *s)
+{
+	while (s->nadded > 0) {
+		remove_tree(s->added[--s->nadded]);
+		free(s->added[s->nadded]);
+	}
+	store_commit(s);
+}
+
 void store_close(struct store *s)
 {
+	store_commit(s);
 	if (s->lock >= 0)
 		close(s->lock);
 	s->lock = -1;
@@ -199,6 +231,7 @@ int store_put_blob(struct store *s, int fd, const char *digest, long long size, 
 	}
 	if (commit_file(out, tmp, dest) < 0)
 		return fail(err, errsize, "cannot store blob %.19s: %s", digest, strerror(errno));
+	added(s, dest);
 	return 0;
 bad:
 	close(out);
@@ -226,6 +259,7 @@ int store_put_bytes(struct store *s, const void *buf, size_t len, char digest[DI
 		}
 		return -1;
 	}
+	added(s, dest);
 	return 0;
 }
 
@@ -345,6 +379,7 @@ int store_unpack_layer(struct store *s, const struct descriptor *blob, const cha
 		goto bad;
 	}
 	close(fd);
+	added(s, dest);
 	return 0;
 bad:
 	remove_tree(work);

@@ -29,6 +29,8 @@
 struct store {
 	char dir[PATH_MAX / 2];
 	int lock; /* the flock'd STORE/lock */
+	char **added; /* what this import or pull put in, until store_commit() */
+	int nadded;
 };
 
 /* An image by name, as images.json keeps it. */
@@ -47,6 +49,13 @@ int store_dir(char *buf, size_t size);
  */
 int store_open(struct store *s, int exclusive, char *err, size_t errsize);
 void store_close(struct store *s);
+/*
+ * What was put in since the last of these: store_rollback() takes it out
+ * again, so that an import or pull that fails half way leaves the store
+ * as it was; store_commit() keeps it.
+ */
+void store_commit(struct store *s);
+void store_rollback(struct store *s);
 
 int store_blob_path(const struct store *s, const char *digest, char *buf, size_t size);
 int store_has_blob(const struct store *s, const char *digest);

@@ -19,8 +19,14 @@ teardown() {
 @test "--help names the step and its options" {
 	run "$BIN" --help
 	assert_success
-	assert_line "usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
-	assert_line "boxlab's $PROG: runs COMMAND in a container whose root is ROOTFS."
+	if [ "$STEP" -ge 9 ]; then
+		assert_line "usage: container run [OPTIONS] IMAGE|ROOTFS [COMMAND [ARG...]]"
+		assert_line "       container pull [OPTIONS] NAME[:TAG|@DIGEST]"
+		assert_line "boxlab's $PROG: runs COMMAND in a container whose root is ROOTFS, or an image's layers."
+	else
+		assert_line "usage: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+		assert_line "boxlab's $PROG: runs COMMAND in a container whose root is ROOTFS."
+	fi
 	assert_line --regexp '^  -v, --verbose +narrate every kernel call'
 }
 
@@ -33,13 +39,21 @@ teardown() {
 @test "an unknown command is named" {
 	run "$BIN" start "$ROOTFS" true
 	assert_failure 125
-	assert_output "$PROG: unknown command \"start\": the only command is \"run\" (try --help)"
+	if [ "$STEP" -ge 9 ]; then
+		assert_output "$PROG: unknown command \"start\": use run, pull, images, image import or image rm (try --help)"
+	else
+		assert_output "$PROG: unknown command \"start\": the only command is \"run\" (try --help)"
+	fi
 }
 
 @test "missing ROOTFS and COMMAND" {
 	run "$BIN" run
 	assert_failure 125
-	assert_output "$PROG: missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+	if [ "$STEP" -ge 9 ]; then
+		assert_output "$PROG: missing IMAGE or ROOTFS: container run [OPTIONS] IMAGE|ROOTFS [COMMAND [ARG...]]"
+	else
+		assert_output "$PROG: missing ROOTFS and COMMAND: container run [OPTIONS] ROOTFS COMMAND [ARG...]"
+	fi
 }
 
 @test "missing COMMAND" {
@@ -51,7 +65,11 @@ teardown() {
 @test "ROOTFS that does not exist" {
 	run "$BIN" run /nonexistent/rootfs /bin/sh
 	assert_failure 125
-	assert_output "$PROG: ROOTFS \"/nonexistent/rootfs\" does not exist (build one with 'make rootfs')"
+	if [ "$STEP" -ge 9 ]; then
+		assert_output "$PROG: ROOTFS \"/nonexistent/rootfs\" does not exist (build one with 'make rootfs'), and it is no image name either: the image name starts with \"/\""
+	else
+		assert_output "$PROG: ROOTFS \"/nonexistent/rootfs\" does not exist (build one with 'make rootfs')"
+	fi
 }
 
 @test "ROOTFS that is not a directory" {

@@ -5,6 +5,7 @@
 # A check prints what it saw, so a failure shows the evidence.
 
 load ../lib/common
+load ../lib/image
 
 setup() {
 	load_libs
@@ -492,6 +493,90 @@ check_state_dir_removed() {
 	[ -n "$during" ] && [ -z "$after" ]
 }
 
+# The test image (tests/lib/mkimage.sh): three layers, the second a
+# whiteout of /etc/gone, the third an opaque /opt/dir holding only c; its
+# config runs `echo $GREETING from $(id -un) in $PWD` as user app in
+# /home/app.  Before step 09 a step cannot import it: the checks fail
+# there with the step's own words.
+IMAGE=localhost/busybox-oci:latest
+
+# image_store: a store of the test's own, holding the test image.
+image_store() {
+	export BOXLAB_STORE_DIR=$TEST_TMP/store
+	mkdir -p "$BOXLAB_STORE_DIR"
+	if [ "${ROOTLESS:-}" = 1 ]; then
+		chmod 0755 "$TEST_TMP"
+		chown "$ROOTLESS_UID:$ROOTLESS_UID" "$BOXLAB_STORE_DIR"
+	fi
+	runtime image import "$(test_image)" >"$TEST_TMP/import.out" 2>&1 ||
+		{ echo "cannot import the test image: $(cat "$TEST_TMP/import.out")"; return 1; }
+}
+
+# in_image COMMAND: run COMMAND (a shell line) in the test image as root.
+in_image() {
+	runtime run -u 0 "$IMAGE" -c "$1" 2>&1
+}
+
+check_image_config() {
+	local seen expected="hello from app in /home/app" opts=()
+	image_store || return 1
+	# Rootless, only root is mapped: the image's user cannot be taken.
+	if [ "${ROOTLESS:-}" = 1 ]; then
+		opts=(-u 0)
+		expected="hello from root in /home/app"
+	fi
+	seen=$(runtime run "${opts[@]}" "$IMAGE" 2>&1)
+	echo "the image's own command printed: $seen"
+	[ "$seen" = "$expected" ]
+}
+
+check_image_whiteout() {
+	local seen
+	image_store || return 1
+	seen=$(in_image 'ls -a /etc | tr "\n" " "')
+	echo "/etc of the image, whose layer 2 whites out gone: $seen"
+	[[ " $seen " == *" passwd "* ]] && [[ " $seen " != *" gone "* ]] && [[ " $seen " != *".wh."* ]]
+}
+
+check_image_opaque() {
+	local seen
+	image_store || return 1
+	seen=$(in_image 'ls -a /opt/dir | tr "\n" " "')
+	echo "/opt/dir, a b in layer 1, opaque with c in layer 3: $seen"
+	[ "$seen" = ". .. c " ]
+}
+
+check_image_layers_shared() {
+	local names layers
+	image_store || return 1
+	oci_archive "$TEST_TMP/busybox.tar"
+	runtime image import "$TEST_TMP/busybox.tar" >/dev/null 2>&1 || return 1
+	names=$(runtime images | tail -n +2 | wc -l)
+	layers=$(find "$BOXLAB_STORE_DIR/layers/sha256" -mindepth 1 -maxdepth 1 | wc -l)
+	echo "images imported: $names, layers in the store: $layers (the image has 3)"
+	[ "$names" = 2 ] && [ "$layers" = 3 ]
+}
+
+check_image_store_untouched() {
+	local before after
+	image_store || return 1
+	before=$(store_listing "$BOXLAB_STORE_DIR")
+	in_image 'echo new >/etc/new; echo more >>/etc/passwd; rm /bin/busybox.* /etc/hardlink-to-a 2>/dev/null; rm -r /opt/dir; chmod 700 /home/app' >/dev/null
+	after=$(store_listing "$BOXLAB_STORE_DIR")
+	echo "the store after a container wrote, appended, deleted and chmodded: $([ "$before" = "$after" ] && echo unchanged || diff <(echo "$before") <(echo "$after"))"
+	[ -n "$before" ] && [ "$before" = "$after" ]
+}
+
+check_image_owners() {
+	local seen expected="0:0 /bin/busybox 1000:1000 /home/app "
+	image_store || return 1
+	# Rootless, every file of the store is the user's, who is root inside.
+	[ "${ROOTLESS:-}" = 1 ] && expected="0:0 /bin/busybox 0:0 /home/app "
+	seen=$(in_image 'stat -c "%u:%g %n" /bin/busybox /home/app | tr "\n" " "')
+	echo "owners inside: $seen"
+	[ "$seen" = "$expected" ]
+}
+
 # Rootless runs skip these: the host end of a veth needs root, by design.
 skip_veth_if_rootless() {
 	[ "${ROOTLESS:-}" != 1 ] || skip "rootless: --net veth needs root on the host (a host interface)"
@@ -571,4 +656,28 @@ skip_cgroup_if_rootless() {
 
 @test "its state dir is gone when it ends (from step 08)" {
 	holds_from 8 check_state_dir_removed
+}
+
+@test "an image runs its Cmd with its Env, WorkingDir and User (from step 09)" {
+	holds_from 9 check_image_config
+}
+
+@test "an image's whiteout hides a lower layer's file (from step 09)" {
+	holds_from 9 check_image_whiteout
+}
+
+@test "an image's opaque directory hides the lower one's entries (from step 09)" {
+	holds_from 9 check_image_opaque
+}
+
+@test "two images that share layers store them once (from step 09)" {
+	holds_from 9 check_image_layers_shared
+}
+
+@test "the store is unchanged after a container writes and deletes (from step 09)" {
+	holds_from 9 check_image_store_untouched
+}
+
+@test "an image's files keep their owners inside (from step 09)" {
+	holds_from 9 check_image_owners
 }

@@ -1,7 +1,7 @@
 # Shared by every bats file: which step is under test, how to run its
 # container, and the check that a run left nothing behind on the host.
 #
-# STEP      the step number under test (1-8), set by tests/run-step.sh
+# STEP      the step number under test (1-9), set by tests/run-step.sh
 # BUILD     "asan" to test the sanitizer build instead of the plain one
 # ROOTLESS  "1" to run every container as an unprivileged user (step 05 on)
 
@@ -18,7 +18,7 @@ ROOTFS=build/test-rootfs
 # Every step's name, as the runtime's messages give them.
 # shellcheck disable=SC2034 # for the test files
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
-	step05-user-ns step06-net-ns step07-cgroups step08-overlay)
+	step05-user-ns step06-net-ns step07-cgroups step08-overlay step09-image)
 
 # Written for bats 1.2 and newer (Ubuntu 22.04 has 1.2): no bats_load_library,
 # no `run` flags, no BATS_TEST_TMPDIR.
@@ -181,12 +181,15 @@ host_state() {
 	container_cgroups | sed 's/^/cgroup: /'
 	ls -d /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/* 2>/dev/null | sed 's/^/state file: /'
 	state_dirs | sed 's/^/state dir: /'
+	# An image store's work in progress (step 09): what a failed or
+	# killed import or pull left.
+	ls -d "${BOXLAB_STORE_DIR:-/var/lib/boxlab/store}"/tmp/* 2>/dev/null | sed 's/^/store work: /'
 	return 0
 }
 
 # The containers' state dirs (step 08), as root and rootless.
 state_dirs() {
-	ls -d /var/lib/boxlab/* "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
+	ls -d /var/lib/boxlab/$ID_GLOB "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
 }
 
 # Every container's cgroup directory, on cgroup v2 (boxlab/ID) and v1

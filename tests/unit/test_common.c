@@ -226,6 +226,69 @@ static void test_parse_args_errors(void **state)
 	assert_string_equal(err, "unknown option \"--host\" (try --help)");
 }
 
+/* Step 09's commands and the options of run and pull. */
+static void test_parse_args_images(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, 9, err, "container run alpine"), 0);
+	assert_int_equal(c.command, CMD_RUN);
+	assert_string_equal(c.rootfs, "alpine");
+	assert_null(c.argv[0]);
+	assert_int_equal(parse(&c, 9, err,
+			       "container run -e A=1 -e B --env=C=3 -w /w -u app:staff "
+			       "--entrypoint /bin/id alpine -g"),
+			 0);
+	assert_int_equal(c.nenv, 3);
+	assert_string_equal(c.env[1], "B");
+	assert_string_equal(c.env[2], "C=3");
+	assert_string_equal(c.workdir, "/w");
+	assert_string_equal(c.user, "app:staff");
+	assert_string_equal(c.entrypoint, "/bin/id");
+	assert_string_equal(c.argv[0], "-g");
+	assert_int_equal(
+		parse(&c, 9, err, "container pull --platform linux/arm64 --cert-dir d alpine"), 0);
+	assert_int_equal(c.command, CMD_PULL);
+	assert_string_equal(c.platform, "linux/arm64");
+	assert_string_equal(c.cert_dir, "d");
+	assert_string_equal(c.args[0], "alpine");
+	assert_int_equal(parse(&c, 9, err, "container image import x.tar"), 0);
+	assert_int_equal(c.command, CMD_IMAGE_IMPORT);
+	assert_int_equal(parse(&c, 9, err, "container images"), 0);
+	assert_int_equal(c.command, CMD_IMAGES);
+	assert_int_equal(parse(&c, 9, err, "container image ls"), 0);
+	assert_int_equal(c.command, CMD_IMAGES);
+	assert_int_equal(parse(&c, 9, err, "container image rm a b"), 0);
+	assert_string_equal(c.args[1], "b");
+
+	assert_int_equal(parse(&c, 8, err, "container pull alpine"), -1);
+	assert_string_equal(err, "\"pull\" arrives in step 09 (step09-image); this is step 08");
+	assert_int_equal(parse(&c, 9, err, "container pull"), -1);
+	assert_string_equal(err, "pull: usage: container pull [OPTIONS] NAME[:TAG|@DIGEST]");
+	assert_int_equal(parse(&c, 9, err, "container images x"), -1);
+	assert_string_equal(err, "images: usage: container images");
+	assert_int_equal(parse(&c, 9, err, "container image frob"), -1);
+	assert_string_equal(
+		err,
+		"unknown command \"image\": use run, pull, images, image import or image rm (try --help)");
+	assert_int_equal(parse(&c, 9, err, "container pull --memory 6M alpine"), -1);
+	assert_string_equal(err, "--memory is an option of \"run\", not of \"pull\"");
+	assert_int_equal(parse(&c, 9, err, "container run --cert-dir d alpine"), -1);
+	assert_string_equal(err, "--cert-dir is an option of \"pull\", not of \"run\"");
+	assert_int_equal(parse(&c, 9, err, "container run -w rel alpine"), -1);
+	assert_string_equal(err,
+			    "--workdir \"rel\": the working directory must be an absolute path");
+	assert_int_equal(parse(&c, 9, err, "container run -e =x alpine"), -1);
+	assert_string_equal(err, "--env \"=x\": use K=V, or K for the host's value");
+	assert_int_equal(parse(&c, 9, err, "container pull --platform arm64 alpine"), -1);
+	assert_string_equal(err,
+			    "--platform \"arm64\": use linux/ARCH[/VARIANT], like linux/arm64");
+	assert_int_equal(parse(&c, 8, err, "container run -e A=1 rootfs sh"), -1);
+	assert_string_equal(err, "--env arrives in step 09 (step09-image); this is step 08");
+}
+
 static void test_usage_text(void **state)
 {
 	char help[4096];
@@ -298,9 +361,9 @@ static void test_step_name(void **state)
 {
 	(void)state;
 	assert_string_equal(step_name(1), "step01-chroot");
-	assert_string_equal(step_name(8), "step08-overlay");
+	assert_string_equal(step_name(9), "step09-image");
 	assert_null(step_name(0));
-	assert_null(step_name(9));
+	assert_null(step_name(10));
 }
 
 int main(void)
@@ -310,8 +373,9 @@ int main(void)
 		cmocka_unit_test(test_errno_name),	  cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_count),	  cmocka_unit_test(test_parse_cpus),
 		cmocka_unit_test(test_valid_hostname),	  cmocka_unit_test(test_parse_args),
-		cmocka_unit_test(test_parse_args_errors), cmocka_unit_test(test_usage_text),
-		cmocka_unit_test(test_userns_blocker),	  cmocka_unit_test(test_step_name),
+		cmocka_unit_test(test_parse_args_errors), cmocka_unit_test(test_parse_args_images),
+		cmocka_unit_test(test_usage_text),	  cmocka_unit_test(test_userns_blocker),
+		cmocka_unit_test(test_step_name),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
