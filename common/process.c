@@ -152,8 +152,7 @@ static void __attribute__((noreturn)) explain_exec_failure(const struct config *
 			   "run \"%s\", which is %sin %s \"%s\"", cmd,
 			   stat(cmd, &st) == 0 ? "" : "not ", what, c->image);
 	kcall_fail(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE, err,
-		   "execvp(c->argv[0], c->argv)", "run \"%s\" from %s \"%s\"", cmd, what,
-		   c->image);
+		   "execvp(c->argv[0], c->argv)", "run \"%s\" from %s \"%s\"", cmd, what, c->image);
 }
 
 void exec_command(const struct config *c)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh - make demo: a narrated tour of the eight steps, for a projector.
+# demo.sh - make demo: a narrated tour of the nine steps, for a projector.
 #
 # Usage: scripts/demo.sh [SCENE...]      (as root, from anywhere)
 #        scripts/demo.sh --help
 #
-# A scene per step, 1 to 8, then "matrix", the isolation matrix of every
+# A scene per step, 1 to 9, then "matrix", the isolation matrix of every
 # step (tests/matrix.sh, a few minutes).  Name scenes to run only those:
 # `scripts/demo.sh 2 7` shows steps 02 and 07.  Each scene says what to
 # look at, shows each command the way a shell prompt would, runs it with
@@ -39,6 +39,7 @@ usage() {
 	  6  step06-net-ns    loopback only; then --net veth
 	  7  step07-cgroups   the OOM killer under --memory 32M
 	  8  step08-overlay   a write lands in the upper dir (--keep)
+	  9  step09-image     an image pulled from a registry on 127.0.0.1, run
 	  matrix              the isolation matrix of every step (minutes)
 
 	DEMO_PAUSE=SECONDS   the pause between scenes on a terminal (default 4)
@@ -53,16 +54,16 @@ scenes=()
 for arg in "$@"; do
 	case $arg in
 	-h | --help) usage; exit 0 ;;
-	[1-8] | 0[1-8]) scenes+=("$((10#$arg))") ;;
+	[1-9] | 0[1-9]) scenes+=("$((10#$arg))") ;;
 	matrix) scenes+=(matrix) ;;
 	*)
-		echo "$me: \"$arg\" is not a scene: give step numbers 1-8 or \"matrix\"" >&2
+		echo "$me: \"$arg\" is not a scene: give step numbers 1-9 or \"matrix\"" >&2
 		usage >&2
 		exit 2
 		;;
 	esac
 done
-[ ${#scenes[@]} -gt 0 ] || scenes=(1 2 3 4 5 6 7 8 matrix)
+[ ${#scenes[@]} -gt 0 ] || scenes=(1 2 3 4 5 6 7 8 9 matrix)
 pause=${DEMO_PAUSE:-4}
 if ! [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]]; then
 	echo "$me: DEMO_PAUSE=\"$pause\" is not a number of seconds (DEMO_PAUSE=2)" >&2
@@ -75,7 +76,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "$me: needs root (steps 01-04 do): run 'sudo make demo'" >&2
 	exit 2
 fi
-for step in step0[1-8]-*; do
+for step in step0[1-9]-*; do
 	if [ ! -x "$step/container" ]; then
 		echo "$me: $step/container is not built: run 'make demo', which builds it" >&2
 		exit 2
@@ -93,6 +94,10 @@ done
 # level only sets variables (TOP, ROOTFS, ...) and defines functions.
 # shellcheck source-path=SCRIPTDIR/.. source=tests/lib/common.bash
 source "$top/tests/lib/common.bash"
+# Step 09's scene: the test image and a registry (test_image,
+# start_registry, push_image, stop_registry).
+# shellcheck source-path=SCRIPTDIR/.. source=tests/lib/image.bash
+source "$top/tests/lib/image.bash"
 
 # ---- the look: colour and pauses only for a person watching ----------------
 
@@ -108,6 +113,7 @@ tmp=$(mktemp -d /tmp/boxlab-demo.XXXXXX)
 kept=""	# step 08's --keep dir, while it exists
 cleanup() {
 	[ -z "$kept" ] || rm -rf "$kept"
+	stop_registry
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -135,7 +141,7 @@ focus=""
 paint() {
 	if [ -n "$dim" ]; then
 		awk -v focus="$focus" -v dim="$dim" -v hi="$bold$yellow" -v reset="$reset" '
-			!/^step0[1-8]-[a-z-]+: / { print; fflush(); next }
+			!/^step0[1-9]-[a-z-]+: / { print; fflush(); next }
 			{ text = $0; sub(/^[^:]*: /, "", text) }
 			focus != "" && text ~ focus { print hi $0 reset; fflush(); next }
 			{ print dim $0 reset; fflush() }'
@@ -318,13 +324,29 @@ scene_8() {
 	kept=""
 }
 
+scene_9() {
+	scene 9 "images: content-addressed layers plus a config" 'layer|image|store|id map' \
+		"Look at: the image goes to a registry on this machine and comes back by digest;" \
+		"its three layers become the overlay's lower layers, each through the id map."
+	start_registry plain
+	push_image "$(test_image)" demo/busybox:latest
+	shown "./step09-image/container pull $REGISTRY/demo/busybox"
+	expect "three layers pulled, each checked against its digest" has 'pulled .*: 3 layers, 3 new'
+	shown "./step09-image/container run -v $REGISTRY/demo/busybox"
+	expect "the image's own command ran, as its user, in its directory" has '^hello from app in /home/app$'
+	expect "each layer shown through the container's id map" has "show layer 2 through the container's id map"
+	shown "./step09-image/container images"
+	expect "the store lists it" has "^$REGISTRY/demo/busybox +latest "
+	stop_registry
+}
+
 scene_matrix() {
 	printf '\n%s== the isolation matrix ==%s\n' "$bold$cyan" "$reset"
 	printf '%s%s%s\n' "$bold" "Every check against every step: yes from the step that brings it on." "$reset"
 	printf '%s%s%s\n' "$bold" "(Each check runs a container or two: this takes a few minutes.)" "$reset"
 	scene_name=matrix
 	local cmd n runner said=""
-	cmd="tests/matrix.sh ${DEMO_MATRIX_STEPS:-$(echo step0[1-8]-*)}"
+	cmd="tests/matrix.sh ${DEMO_MATRIX_STEPS:-$(echo step0[1-9]-*)}"
 	printf '%s# %s%s\n' "$bold" "$cmd" "$reset"
 	# The table comes at the end: meanwhile, say which column is being
 	# checked, from the TAP file each column writes (tests/matrix.sh).
@@ -333,7 +355,7 @@ scene_matrix() {
 	$cmd </dev/null >"$out" 2>&1 &
 	runner=$!
 	while kill -0 "$runner" 2>/dev/null; do
-		for n in 1 2 3 4 5 6 7 8; do
+		for n in 1 2 3 4 5 6 7 8 9; do
 			[[ $said == *"$n"* ]] && continue
 			if [ "build/tap/matrix-${BUILD:-plain}-step0$n.tap" -nt "$tmp/matrix-start" ]; then
 				printf '%s  checking step %02d ...%s\n' "$dim" "$n" "$reset"
@@ -369,6 +391,8 @@ for s in "${scenes[@]}"; do
 	ROOTFS=$top/rootfs
 	[ "$s" != 7 ] || ROOTFS=$top/build/test-rootfs
 	TEST_TMP=$(mktemp -d "$tmp/scene.XXXXXX")
+	# images go to a store of the demo's own, gone at its end
+	export BOXLAB_STORE_DIR=$tmp/store
 	remember_host
 	"scene_$s"
 	expect "nothing left on the host" host_as_before

@@ -33,11 +33,11 @@ fail() {
 	exit 2
 }
 
-mapfile -t all < <(ls -d step0[1-8]-* 2>/dev/null)
+mapfile -t all < <(ls -d step0[1-9]-* 2>/dev/null)
 [ ${#all[@]} -gt 0 ] || fail "no step0N-* directories in $(pwd): run me from the kit, or from a handout of it"
 if [ $# -gt 0 ] && [ -n "$1" ]; then
 	n=${1#0}
-	[[ $n =~ ^[1-8]$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 8"
+	[[ $n =~ ^[1-9]$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 9"
 	ls -d "step0$n"-* >/dev/null 2>&1 || fail "there is no step $n here (steps: ${all[*]})"
 	steps=("$n")
 else

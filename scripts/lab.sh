@@ -43,7 +43,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 usage() {
 	cat >&2 <<EOF
 usage: make lab STEP=N DEST=DIR    (scripts/lab.sh N DIR)
-  writes a student's handout of step N (1-8) to DIR, a new or empty directory.
+  writes a student's handout of step N (1-9) to DIR, a new or empty directory.
   scripts/lab.sh restore N FILE ORIGINAL  prints FILE with step N's lesson put back.
   scripts/lab.sh check [N...]             checks that the texts in scripts/lab/
                                           match the steps' regions, by title.
@@ -318,7 +318,7 @@ check() {
 	fi
 	[ "$problems" -eq 0 ] || bad=1
 	for n in "${steps[@]}"; do
-		[[ ${n#0} =~ ^[1-9]$ ]] || fail "check: no step \"$n\": a step is a number from 1 to 8"
+		[[ ${n#0} =~ ^[1-9]$ ]] || fail "check: no step \"$n\": a step is a number from 1 to 9"
 		n=${n#0}
 		step=$(cd "$top" && ls -d "step0$n"-* 2>/dev/null) || fail "check: there is no step $n in $top"
 		checked+=("$n")
@@ -419,7 +419,7 @@ write_handout() {
 	mkdir -p "$dest"
 	(cd "$top" && git ls-files -z) | while IFS= read -r -d '' rel; do
 		case "$rel" in
-		step0[1-8]-*/*)
+		step0[1-9]-*/*)
 			local k=${rel#step0}
 			[ "${k%%-*}" -le "$n" ] || continue ;;
 		docs/stuck.md | docs/pictures/*) ;;
@@ -456,7 +456,7 @@ check)
 restore)
 	[ $# -eq 4 ] || usage
 	n=${2#0}
-	[[ $n =~ ^[1-8]$ ]] || fail "restore: no step \"$2\": a step is a number from 1 to 8"
+	[[ $n =~ ^[1-9]$ ]] || fail "restore: no step \"$2\": a step is a number from 1 to 9"
 	restore "$n" "$3" "$4"
 	;;
 "" | -h | --help)
@@ -466,7 +466,7 @@ restore)
 *)
 	[ $# -eq 2 ] && [ -n "$2" ] || { echo "$me: where to? DEST is missing: make lab STEP=N DEST=DIR" >&2; usage; }
 	n=${1#0}
-	[[ $n =~ ^[0-9]+$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 8"
+	[[ $n =~ ^[0-9]+$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 9"
 	write_handout "$n" "$2"
 	;;
 esac

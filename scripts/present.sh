@@ -2,7 +2,7 @@
 # present.sh N - make present STEP=N: the lesson of step N on a projector,
 # one piece at a time.
 #
-# Usage: scripts/present.sh N        (N is 1-8; "03" works too)
+# Usage: scripts/present.sh N        (N is 1-9; "03" works too)
 #
 # Steps 2-8: the diff of step N's container.c against step N-1's (the diff
 # `make diff STEP=N` prints: code only, without the comments that mark
@@ -23,14 +23,14 @@ cd "$(dirname "$0")/.."
 me="boxlab present"
 
 usage() {
-	echo "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 8" >&2
+	echo "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 9" >&2
 	exit 2
 }
 
 [ $# -eq 1 ] || usage
 case $1 in -h | --help) usage ;; esac
-if ! [[ $1 =~ ^[0-9]+$ ]] || (( 10#$1 < 1 || 10#$1 > 8 )); then
-	echo "$me: \"$1\" is not a step: give a number from 1 to 8 (make present STEP=3)" >&2
+if ! [[ $1 =~ ^[0-9]+$ ]] || (( 10#$1 < 1 || 10#$1 > 9 )); then
+	echo "$me: \"$1\" is not a step: give a number from 1 to 9 (make present STEP=3)" >&2
 	exit 2
 fi
 n=$((10#$1))

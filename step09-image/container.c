@@ -521,8 +521,9 @@ static void list_images(const struct store *s)
 			ref_repository(&ref, repo, sizeof(repo));
 		for (j = 0; j < c.count; j++)
 			size += store_layer_size(s, c.diff_ids[j]);
-		printf("%-32s %-10s %-14.12s %-12.10s %.1fMB\n", repo, ref.tag[0] ? ref.tag : "<none>",
-		       digest_hex(list[i].config), c.created ? c.created : "", size / 1e6);
+		printf("%-32s %-10s %-14.12s %-12.10s %.1fMB\n", repo,
+		       ref.tag[0] ? ref.tag : "<none>", digest_hex(list[i].config),
+		       c.created ? c.created : "", size / 1e6);
 		config_free(&c);
 		manifest_free(&m);
 	}
@@ -870,12 +871,12 @@ static void idmap_layers(struct config *c)
 			    "open the container's user namespace");
 	attr.userns_fd = (uint64_t)userns;
 	for (i = 0; i < c->nimage_layers; i++) {
-		c->layer_fds[i] = (int)KCALL(
-			sys_open_tree(AT_FDCWD, c->image_layers[i], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
-			"copy layer %d, detached", i);
-		KCALL_TOLERATED(sys_mount_setattr(c->layer_fds[i], "", AT_EMPTY_PATH, &attr,
-						  sizeof(attr)),
-				"show layer %d through the container's id map", i);
+		c->layer_fds[i] = (int)KCALL(sys_open_tree(AT_FDCWD, c->image_layers[i],
+							   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+					     "copy layer %d, detached", i);
+		KCALL_TOLERATED(
+			sys_mount_setattr(c->layer_fds[i], "", AT_EMPTY_PATH, &attr, sizeof(attr)),
+			"show layer %d through the container's id map", i);
 	}
 	close(userns);
 }

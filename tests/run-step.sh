@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make check STEP=N: every test of one step -- its column of the matrix
-# and its command-line tests -- with bats' own report.
+# and its command-line tests (from step 09, its image tests too) -- with
+# bats' own report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step=${1:?usage: tests/run-step.sh N}
@@ -12,4 +13,7 @@ fi
 # bats' pretty output needs a terminal; TAP otherwise (CI, graders).
 format=()
 [ -t 1 ] || format=(--tap)
-STEP=$step exec bats "${format[@]}" tests/isolation/checks.bats tests/cli/cli.bats
+files=(tests/isolation/checks.bats tests/cli/cli.bats)
+# step 09 on: images, end to end
+[ "$step" -lt 9 ] || files+=(tests/image/image.bats)
+STEP=$step exec bats "${format[@]}" "${files[@]}"

@@ -446,7 +446,8 @@ char **image_argv(const struct image_config *c, const char *entrypoint, char **c
 	for (p = second; p && *p; p++)
 		n++;
 	if (n == 0) {
-		fail(err, errsize, "no command: the image has neither Entrypoint nor Cmd; give one");
+		fail(err, errsize,
+		     "no command: the image has neither Entrypoint nor Cmd; give one");
 		return NULL;
 	}
 	argv = calloc(n + 1, sizeof(*argv));
@@ -527,7 +528,8 @@ char **image_env(const struct image_config *c, const char *const *set, int nset)
 	}
 	/* docker's PATH when the image has none */
 	if (env_find(env, n, "PATH") < 0 &&
-	    env_put(env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0)
+	    env_put(env, &n, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") <
+		    0)
 		goto bad;
 	snprintf(buf, sizeof(buf), "TERM=%s", term ? term : "xterm");
 	if (env_find(env, n, "TERM") < 0 && env_put(env, &n, buf) < 0)

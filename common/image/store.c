@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "process.h"
+#include "ref.h"
 #include "state.h"
 #include "store.h"
 
@@ -92,7 +93,12 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 	s->nadded = 0;
 	if (store_dir(s->dir, sizeof(s->dir)) < 0)
 		return fail(err, errsize, "no place for the store: set BOXLAB_STORE_DIR or HOME");
-	if (make_dirs(s->dir, 0700) < 0 || chmod(s->dir, 0700) < 0)
+	/* its parent may be the state dirs' home too (/var/lib/boxlab): 0711, as they make it */
+	snprintf(path, sizeof(path), "%s", s->dir);
+	if (strrchr(path, '/') && strrchr(path, '/') != path)
+		*strrchr(path, '/') = '\0';
+	if ((access(path, F_OK) != 0 && make_dirs(path, 0711) < 0) ||
+	    (mkdir(s->dir, 0700) < 0 && errno != EEXIST) || chmod(s->dir, 0700) < 0)
 		return fail(err, errsize, "cannot make the store \"%s\": %s", s->dir,
 			    strerror(errno));
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
@@ -413,8 +419,8 @@ static int save_names(struct store *s, json_t *names, char *err, size_t errsize)
 	int fd;
 
 	if (path_in(s, dest, sizeof(dest), "images.json") < 0 ||
-	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 || json_dumpfd(names, fd, JSON_INDENT(1)) < 0 ||
-	    commit_file(fd, tmp, dest) < 0)
+	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 ||
+	    json_dumpfd(names, fd, JSON_INDENT(1)) < 0 || commit_file(fd, tmp, dest) < 0)
 		return fail(err, errsize, "cannot write \"%s/images.json\": %s", s->dir,
 			    strerror(errno));
 	return 0;
@@ -430,11 +436,14 @@ int store_tag(struct store *s, const char *name, const char *manifest, const cha
 	if (!names)
 		return -1;
 	/* a name means one image: the one it meant before loses it */
-	json_array_foreach (names, i, entry)
-		if (*name && strcmp(json_string_value(json_object_get(entry, "name")), name) == 0) {
-			json_array_remove(names, i);
-			break;
-		}
+	json_array_foreach(
+		names, i,
+		entry) if (*name &&
+			   strcmp(json_string_value(json_object_get(entry, "name")), name) == 0)
+	{
+		json_array_remove(names, i);
+		break;
+	}
 	json_array_append_new(names, json_pack("{s:s, s:s, s:s}", "name", name, "manifest",
 					       manifest, "config", config));
 	status = save_names(s, names, err, errsize);
@@ -480,15 +489,19 @@ int store_find(const struct store *s, const char *name_or_id, struct stored_imag
 {
 	struct stored_image *list;
 	const char *id = name_or_id;
-	char err[256];
+	struct image_ref ref;
+	char err[256], full[600] = "";
 	int count, i, found = -1;
 
 	if (store_list(s, &list, &count, err, sizeof(err)) < 0)
 		return -1;
 	if (strncmp(id, DIGEST_PREFIX, strlen(DIGEST_PREFIX)) == 0)
 		id += strlen(DIGEST_PREFIX);
+	/* "alpine" is "docker.io/library/alpine:latest" */
+	if (ref_parse(name_or_id, &ref, NULL) == 0)
+		ref_format(&ref, full, sizeof(full));
 	for (i = 0; i < count && found < 0; i++)
-		if (strcmp(list[i].name, name_or_id) == 0)
+		if (strcmp(list[i].name, name_or_id) == 0 || strcmp(list[i].name, full) == 0)
 			found = i;
 	/* an id: a prefix of the config's hex, of at least the 12 docker shows */
 	for (i = 0; i < count && found < 0; i++)
@@ -503,13 +516,18 @@ int store_find(const struct store *s, const char *name_or_id, struct stored_imag
 int store_untag(struct store *s, const char *name_or_id, char *err, size_t errsize)
 {
 	struct stored_image im;
+	struct image_ref ref;
+	char full[600] = "";
 	json_t *names, *entry;
 	size_t i;
 	int by_id, status;
 
 	if (store_find(s, name_or_id, &im) < 0)
 		return fail(err, errsize, "no image \"%s\" in the store", name_or_id);
-	by_id = strcmp(im.name, name_or_id) != 0;
+	/* a name (given in full or not) takes off that name; an id, every name of the image */
+	if (ref_parse(name_or_id, &ref, NULL) == 0)
+		ref_format(&ref, full, sizeof(full));
+	by_id = strcmp(im.name, name_or_id) != 0 && strcmp(im.name, full) != 0;
 	names = load_names(s, err, errsize);
 	if (!names)
 		return -1;
@@ -517,7 +535,8 @@ int store_untag(struct store *s, const char *name_or_id, char *err, size_t errsi
 		entry = json_array_get(names, i);
 		if (by_id ? strcmp(json_string_value(json_object_get(entry, "config")),
 				   im.config) == 0
-			  : strcmp(json_string_value(json_object_get(entry, "name")), im.name) == 0) {
+			  : strcmp(json_string_value(json_object_get(entry, "name")), im.name) ==
+				    0) {
 			json_array_remove(names, i);
 		} else {
 			i++;

@@ -160,6 +160,11 @@ static int make_whiteout(int root, const char *name, struct unpack_stats *st, ch
 	return 0;
 failed:
 	close(dir);
+	if (errno == EOPNOTSUPP)
+		return fail(
+			err, errsize,
+			"entry \"%s\": this filesystem cannot keep overlay's user.* attributes (tmpfs cannot before Linux 6.6): put the store (BOXLAB_STORE_DIR) on ext4, xfs or btrfs",
+			name);
 	return fail(err, errsize, "entry \"%s\": %s", name, strerror(errno));
 }
 

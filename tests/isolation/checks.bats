@@ -658,7 +658,7 @@ skip_cgroup_if_rootless() {
 	holds_from 8 check_state_dir_removed
 }
 
-@test "an image runs its Cmd with its Env, WorkingDir and User (from step 09)" {
+@test "an image runs its Cmd, Env, WorkingDir, User (from step 09)" {
 	holds_from 9 check_image_config
 }
 
@@ -666,7 +666,7 @@ skip_cgroup_if_rootless() {
 	holds_from 9 check_image_whiteout
 }
 
-@test "an image's opaque directory hides the lower one's entries (from step 09)" {
+@test "an opaque directory hides the lower entries (from step 09)" {
 	holds_from 9 check_image_opaque
 }
 
@@ -674,7 +674,7 @@ skip_cgroup_if_rootless() {
 	holds_from 9 check_image_layers_shared
 }
 
-@test "the store is unchanged after a container writes and deletes (from step 09)" {
+@test "the store stays as it was after a run writes (from step 09)" {
 	holds_from 9 check_image_store_untouched
 }
 

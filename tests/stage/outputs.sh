@@ -47,6 +47,9 @@ only=" $* "
 cd "$(dirname "$0")/../.."
 
 tmp=$(mktemp -d)
+# Images go to a store of this run's own, empty at its start as on a
+# learner's first day, and gone at its end.
+export BOXLAB_STORE_DIR=$tmp/store
 trap 'rm -rf "$tmp"' EXIT
 
 # Each block as a file: its first line "LINE checked|illustrative REASON",

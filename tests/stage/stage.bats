@@ -2,7 +2,7 @@
 # The speaker's tools: scripts/present.sh (make present STEP=N) and
 # scripts/demo.sh (make demo); and scripts/doctor.sh (make doctor) in the
 # places it warns about, faked.  Fast: present runs no container; demo's
-# scenes of the eight steps take a few seconds (the matrix scene, minutes,
+# scenes of the nine steps take a few seconds (the matrix scene, minutes,
 # is left to `make demo`); the doctor's tests fake the machine.  And the
 # texts of the lab handouts (scripts/lab/) against the steps' lessons.
 
@@ -22,9 +22,9 @@ diff_hunks() {
 	scripts/stepdiff.sh "$1" | grep -c '^@@ '
 }
 
-@test "present, no terminal: every hunk of steps 2-8, in order, exit 0" {
+@test "present, no terminal: every hunk of steps 2-9, in order, exit 0" {
 	local n k hunks
-	for n in 2 3 4 5 6 7 8; do
+	for n in 2 3 4 5 6 7 8 9; do
 		run scripts/present.sh "$n" </dev/null
 		assert_success
 		hunks=$(diff_hunks "$n")
@@ -73,12 +73,12 @@ diff_hunks() {
 }
 
 @test "present with a bad step explains" {
-	run scripts/present.sh 9
+	run scripts/present.sh 10
 	assert_failure 2
-	assert_output 'boxlab present: "9" is not a step: give a number from 1 to 8 (make present STEP=3)'
+	assert_output 'boxlab present: "10" is not a step: give a number from 1 to 9 (make present STEP=3)'
 	run scripts/present.sh x
 	assert_failure 2
-	assert_output 'boxlab present: "x" is not a step: give a number from 1 to 8 (make present STEP=3)'
+	assert_output 'boxlab present: "x" is not a step: give a number from 1 to 9 (make present STEP=3)'
 	run scripts/present.sh 0
 	assert_failure 2
 	assert_output --partial '"0" is not a step'
@@ -87,7 +87,7 @@ diff_hunks() {
 @test "present with no step prints its usage" {
 	run scripts/present.sh
 	assert_failure 2
-	assert_output "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 8"
+	assert_output "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 9"
 }
 
 @test "present on a terminal: a key for the next hunk, b for back, q quits" {
@@ -161,9 +161,9 @@ diff_hunks() {
 }
 
 @test "demo with a bad scene explains and prints its usage" {
-	run scripts/demo.sh 9
+	run scripts/demo.sh 10
 	assert_failure 2
-	assert_line --index 0 'boxlab demo: "9" is not a scene: give step numbers 1-8 or "matrix"'
+	assert_line --index 0 'boxlab demo: "10" is not a scene: give step numbers 1-9 or "matrix"'
 	assert_line "usage: scripts/demo.sh [SCENE...]    (make demo runs them all)"
 }
 
@@ -180,13 +180,13 @@ diff_hunks() {
 	assert_output 'boxlab demo: DEMO_PAUSE="soon" is not a number of seconds (DEMO_PAUSE=2)'
 }
 
-@test "demo, no terminal: the eight scenes show their lessons, no colour, no pause" {
+@test "demo, no terminal: the nine scenes show their lessons, no colour, no pause" {
 	[ "$(id -u)" -eq 0 ] || skip_cannot_run "demo needs root"
 	[ -x build/test-rootfs/usr/bin/probe ] || skip_cannot_run "no build/test-rootfs: make demo builds it"
 	SECONDS=0
-	run scripts/demo.sh 1 2 3 4 5 6 7 8 </dev/null
+	run scripts/demo.sh 1 2 3 4 5 6 7 8 9 </dev/null
 	assert_success
-	[ "$SECONDS" -lt 30 ] || fail "the eight scenes took $SECONDS s: a pause without a terminal?"
+	[ "$SECONDS" -lt 30 ] || fail "the nine scenes took $SECONDS s: a pause without a terminal?"
 	refute_output --partial $'\e['
 	refute_output --partial 'NOT SHOWN'
 	assert_line 'I am PID 1'
@@ -194,9 +194,10 @@ diff_hunks() {
 	assert_line --partial 'warning: the container was killed by the OOM killer (memory limit 32M)'
 	assert_line '  ok: the runtime reports the OOM kill'
 	assert_line '  ok: the upper dir has it'
-	assert_line --regexp '^boxlab demo: 8 scenes in [0-9]+ s, each showed what it should; nothing left on the host$'
+	assert_line "  ok: the image's own command ran, as its user, in its directory"
+	assert_line --regexp '^boxlab demo: 9 scenes in [0-9]+ s, each showed what it should; nothing left on the host$'
 	# One "== step NN" title per scene, and each command after a prompt.
-	[ "$(grep -c '^== step 0[1-8]: ' <<<"$output")" -eq 8 ]
+	[ "$(grep -c '^== step 0[1-9]: ' <<<"$output")" -eq 9 ]
 	assert_line "# ./step02-pid-ns/container run -v rootfs /bin/sh -c 'echo \"I am PID \$\$\"; ps; true'"
 }
 

@@ -92,22 +92,36 @@ mount_results() {
 		die "cannot mount the results share (9p share \"results\")"
 }
 
+# mount_tmp DIR: the empty ext4 disk of 2 GiB (4194304 sectors), the
+# last disk, on DIR.
+mount_tmp() {
+	local disk
+	for disk in "$newroot"/sys/block/vd*; do
+		[ "$(cat "$disk/size")" = 4194304 ] || continue
+		mount -t ext4 "$newroot/dev/${disk##*/}" "$1" || die "cannot mount the /tmp disk (ext4 on /dev/${disk##*/})"
+		chmod 1777 "$1"
+		return 0
+	done
+	die "no disk of 2 GiB for /tmp"
+}
+
 # What a booted system has (mount_system), and the rest the checks need.
 mount_test_system() {
 	local r=$newroot
 	mount_system "$r" newinstance,ptmxmode=0666
-	# /tmp on a tmpfs, as on a host: the tests make --layer dirs there,
-	# which step 08 refuses on an overlay.  A repository cloned under /tmp
-	# is carried over onto it, with the test rootfs mounted in it.
+	# /tmp on a disk of its own, as on a host: the tests make --layer
+	# dirs there, which step 08 refuses on an overlay, and step 09's
+	# stores, which need ext4's extended attributes.  A repository cloned
+	# under /tmp is carried over onto it, with the test rootfs mounted in it.
 	case $1 in
 	/tmp/*)
 		mkdir -p /repo
 		mount -o rbind "$r$1" /repo
-		mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+		mount_tmp "$r/tmp"
 		mkdir -p "$r$1"
 		mount --move /repo "$r$1"
 		;;
-	*) mount -t tmpfs -o mode=1777 tmp "$r/tmp" ;;
+	*) mount_tmp "$r/tmp" ;;
 	esac
 	mount -t tmpfs -o mode=755 run "$r/run"
 	# Step 08's overlays keep their upper dirs here, and an overlay's

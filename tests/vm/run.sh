@@ -139,9 +139,12 @@ make_cross_test_rootfs() {
 }
 
 # Sets disks: qemu's options for the test rootfs images (the guest sees
-# them as vda and, rootless, vdb).  They are snapshots: what a guest
-# writes to them is dropped when qemu ends (its temporary file goes to
-# TMPDIR, which boot sets to build/vm).
+# them as vda and, rootless, vdb), and an empty ext4 disk of 2 GiB for the
+# guest's /tmp, the last one: a host's /tmp is on its disk, and
+# step 09's store needs what Debian 12's tmpfs lacks (user.* extended
+# attributes, Linux 6.6; id-mapped mounts, 6.3).  They are snapshots:
+# what a guest writes to them is dropped when qemu ends (its temporary
+# file goes to TMPDIR, which boot sets to build/vm).
 make_disks() {
 	local tree image
 	disks=()
@@ -151,6 +154,13 @@ make_disks() {
 		make_disk "$tree" "$image"
 		disks+=(-drive "file=$image,if=virtio,format=raw,snapshot=on")
 	done
+	image=$vm/tmp.ext4
+	if [[ ! -e $image ]]; then
+		truncate -s 2G "$image.new"
+		mkfs.ext4 -q -F "$image.new"
+		mv "$image.new" "$image"
+	fi
+	disks+=(-drive "file=$image,if=virtio,format=raw,snapshot=on")
 }
 
 # --- the runs ---

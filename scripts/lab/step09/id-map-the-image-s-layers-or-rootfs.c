@@ -1,0 +1,1 @@
+	idmap_rootfs(&c);
