@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "http.h"
 
 /* The library's file, as Debian's libcurl4 package installs it. */
@@ -42,21 +43,6 @@ static struct {
 	__typeof__(curl_slist_append) *slist_append;
 	__typeof__(curl_slist_free_all) *slist_free_all;
 } api;
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	errno = saved ? saved : EIO;
-	return -1;
-}
 
 /*
  * dlopen libcurl and look up each function, once.  BOXLAB_LIBCURL names
@@ -90,21 +76,21 @@ static int load_curl(char *err, size_t errsize)
 	lib = dlopen(file, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
 		errno = ENOENT;
-		return fail(err, errsize, "pulling needs libcurl: apt-get install libcurl4");
+		return image_error(err, errsize, "pulling needs libcurl: apt-get install libcurl4");
 	}
 	for (i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		*wanted[i].slot = dlsym(lib, wanted[i].name);
 		if (!*wanted[i].slot) {
 			dlclose(lib);
 			errno = ENOSYS;
-			return fail(err, errsize, "%s has no %s: apt-get install libcurl4", file,
-				    wanted[i].name);
+			return image_error(err, errsize, "%s has no %s: apt-get install libcurl4",
+					   file, wanted[i].name);
 		}
 	}
 	if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		dlclose(lib);
 		errno = EIO;
-		return fail(err, errsize, "libcurl did not start (curl_global_init failed)");
+		return image_error(err, errsize, "libcurl did not start (curl_global_init failed)");
 	}
 	/* Kept loaded to the end: TLS libraries do not like being unloaded. */
 	api.lib = lib;
@@ -363,7 +349,7 @@ int http_get(struct http_client *c, const char *url, const char *const *headers,
 		*len = 0;
 	if (http_url_host(url, host, sizeof(host)) < 0) {
 		errno = EINVAL;
-		return fail(err, errsize, "\"%s\" is not an http:// or https:// URL", url);
+		return image_error(err, errsize, "\"%s\" is not an http:// or https:// URL", url);
 	}
 	if (load_curl(err, errsize) < 0)
 		return -1;
@@ -371,23 +357,24 @@ int http_get(struct http_client *c, const char *url, const char *const *headers,
 		if (snprintf(cafile, sizeof(cafile), "%s/ca.crt", c->cert_dir) >=
 		    (int)sizeof(cafile)) {
 			errno = ENAMETOOLONG;
-			return fail(err, errsize, "the --cert-dir path is too long");
+			return image_error(err, errsize, "the --cert-dir path is too long");
 		}
 		if (access(cafile, R_OK) < 0)
-			return fail(err, errsize, "cannot read the CA certificate \"%s\": %s",
-				    cafile, strerror(errno));
+			return image_error(err, errsize,
+					   "cannot read the CA certificate \"%s\": %s", cafile,
+					   strerror(errno));
 	}
 	curl = handle_of(c);
 	if (!curl) {
 		errno = ENOMEM;
-		return fail(err, errsize, "libcurl cannot make a handle (out of memory)");
+		return image_error(err, errsize, "libcurl cannot make a handle (out of memory)");
 	}
 	for (; headers && *headers; headers++) {
 		grown = api.slist_append(list, *headers);
 		if (!grown) {
 			api.slist_free_all(list);
 			errno = ENOMEM;
-			return fail(err, errsize, "out of memory");
+			return image_error(err, errsize, "out of memory");
 		}
 		list = grown;
 	}
@@ -436,12 +423,12 @@ int http_get(struct http_client *c, const char *url, const char *const *headers,
 		free(t.buf);
 		if (t.too_big) {
 			errno = EFBIG;
-			return fail(err, errsize, "%s sent more than %zu bytes", host, max);
+			return image_error(err, errsize, "%s sent more than %zu bytes", host, max);
 		}
 		if (t.write_errno) {
 			errno = t.write_errno;
-			return fail(err, errsize, "cannot keep what %s sends: %s", host,
-				    strerror(errno));
+			return image_error(err, errsize, "cannot keep what %s sends: %s", host,
+					   strerror(errno));
 		}
 		if (!detail[0])
 			snprintf(detail, sizeof(detail), "%s", api.easy_strerror(code));
@@ -453,7 +440,7 @@ int http_get(struct http_client *c, const char *url, const char *const *headers,
 	if (body) {
 		if (!t.buf && append(&t, "", 0) < 0) {
 			errno = ENOMEM;
-			return fail(err, errsize, "out of memory");
+			return image_error(err, errsize, "out of memory");
 		}
 		*body = t.buf;
 		if (len)

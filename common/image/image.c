@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "error.h"
 #include "image.h"
 
 static const struct {
@@ -46,20 +47,6 @@ enum media media_of(const char *type)
 	return MEDIA_UNKNOWN;
 }
 
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	errno = EINVAL;
-	return -1;
-}
-
 /* The document's top object, or NULL with err saying where it broke. */
 static json_t *load(const char *json, size_t len, const char *what, char *err, size_t errsize)
 {
@@ -67,13 +54,13 @@ static json_t *load(const char *json, size_t len, const char *what, char *err, s
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &e);
 
 	if (!root) {
-		fail(err, errsize, "malformed %s: line %d column %d: %s", what, e.line, e.column,
-		     e.text);
+		image_error(err, errsize, "malformed %s: line %d column %d: %s", what, e.line,
+			    e.column, e.text);
 		return NULL;
 	}
 	if (!json_is_object(root) && !json_is_array(root)) {
 		json_decref(root);
-		fail(err, errsize, "malformed %s: not a JSON object", what);
+		image_error(err, errsize, "malformed %s: not a JSON object", what);
 		return NULL;
 	}
 	return root;
@@ -146,15 +133,16 @@ static int descriptor_parse(json_t *object, struct descriptor *d, const char *wh
 
 	memset(d, 0, sizeof(*d));
 	if (!json_is_object(object))
-		return fail(err, errsize, "malformed %s: not an object", what);
+		return image_error(err, errsize, "malformed %s: not an object", what);
 	if (copy(d->media_type, sizeof(d->media_type), string_of(object, "mediaType")) < 0)
-		return fail(err, errsize, "malformed %s: no mediaType", what);
+		return image_error(err, errsize, "malformed %s: no mediaType", what);
 	if (copy(d->digest, sizeof(d->digest), string_of(object, "digest")) < 0 ||
 	    !digest_valid(d->digest))
-		return fail(err, errsize,
-			    "malformed %s: its digest is not sha256: and 64 hex digits", what);
+		return image_error(err, errsize,
+				   "malformed %s: its digest is not sha256: and 64 hex digits",
+				   what);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
-		return fail(err, errsize, "malformed %s: no size", what);
+		return image_error(err, errsize, "malformed %s: no size", what);
 	d->size = json_integer_value(size);
 	platform = json_object_get(object, "platform");
 	if (json_is_object(platform)) {
@@ -177,7 +165,7 @@ static int check_type(json_t *root, enum media want, const char *what, char *err
 	const char *type = string_of(root, "mediaType");
 
 	if (type && media_of(type) != want)
-		return fail(err, errsize, "%s has media type \"%s\"", what, type);
+		return image_error(err, errsize, "%s has media type \"%s\"", what, type);
 	return 0;
 }
 
@@ -193,7 +181,7 @@ int index_parse(const char *json, size_t len, struct image_index *ix, char *err,
 	if (check_type(root, MEDIA_INDEX, "the index", err, errsize) < 0)
 		goto bad;
 	if (!json_is_array(list)) {
-		fail(err, errsize, "malformed index: no \"manifests\" list");
+		image_error(err, errsize, "malformed index: no \"manifests\" list");
 		goto bad;
 	}
 	ix->manifests = calloc(json_array_size(list) + 1, sizeof(*ix->manifests));
@@ -224,19 +212,20 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, char *err, 
 	if (check_type(root, MEDIA_MANIFEST, "the manifest", err, errsize) < 0)
 		goto bad;
 	if (json_integer_value(json_object_get(root, "schemaVersion")) != 2) {
-		fail(err, errsize, "the manifest is not schema version 2");
+		image_error(err, errsize, "the manifest is not schema version 2");
 		goto bad;
 	}
 	if (descriptor_parse(json_object_get(root, "config"), &m->config, "manifest config", err,
 			     errsize) < 0)
 		goto bad;
 	if (media_of(m->config.media_type) != MEDIA_CONFIG) {
-		fail(err, errsize, "unsupported config media type \"%s\"", m->config.media_type);
+		image_error(err, errsize, "unsupported config media type \"%s\"",
+			    m->config.media_type);
 		goto bad;
 	}
 	list = json_object_get(root, "layers");
 	if (!json_is_array(list)) {
-		fail(err, errsize, "malformed manifest: no \"layers\" list");
+		image_error(err, errsize, "malformed manifest: no \"layers\" list");
 		goto bad;
 	}
 	m->layers = calloc(json_array_size(list) + 1, sizeof(*m->layers));
@@ -252,8 +241,8 @@ int manifest_parse(const char *json, size_t len, struct manifest *m, char *err, 
 						   : MEDIA_UNKNOWN;
 		if (media != MEDIA_LAYER_TAR && media != MEDIA_LAYER_GZIP &&
 		    media != MEDIA_LAYER_ZSTD) {
-			fail(err, errsize, "unsupported layer media type \"%s\"",
-			     m->layers[i].media_type);
+			image_error(err, errsize, "unsupported layer media type \"%s\"",
+				    m->layers[i].media_type);
 			goto bad;
 		}
 		m->count++;
@@ -279,8 +268,8 @@ int config_parse(const char *json, size_t len, struct image_config *c, char *err
 	if (dup_strings(run, "Entrypoint", &c->entrypoint, NULL) < 0 ||
 	    dup_strings(run, "Cmd", &c->cmd, NULL) < 0 ||
 	    dup_strings(run, "Env", &c->env, NULL) < 0) {
-		fail(err, errsize,
-		     "malformed config: Entrypoint, Cmd and Env are lists of strings");
+		image_error(err, errsize,
+			    "malformed config: Entrypoint, Cmd and Env are lists of strings");
 		goto bad;
 	}
 	c->user = dup_string(run, "User");
@@ -293,14 +282,14 @@ int config_parse(const char *json, size_t len, struct image_config *c, char *err
 		 variant ? "/" : "", variant ? variant : "");
 	rootfs = json_object_get(root, "rootfs");
 	if (dup_strings(rootfs, "diff_ids", &c->diff_ids, &c->count) < 0 || !c->diff_ids) {
-		fail(err, errsize, "malformed config: no rootfs.diff_ids list");
+		image_error(err, errsize, "malformed config: no rootfs.diff_ids list");
 		goto bad;
 	}
 	for (i = 0; i < c->count; i++)
 		if (!digest_valid(c->diff_ids[i])) {
-			fail(err, errsize,
-			     "malformed config: diff_id \"%s\" is not a sha256 digest",
-			     c->diff_ids[i]);
+			image_error(err, errsize,
+				    "malformed config: diff_id \"%s\" is not a sha256 digest",
+				    c->diff_ids[i]);
 			goto bad;
 		}
 	json_decref(root);
@@ -323,7 +312,8 @@ int docker_archive_parse(const char *json, size_t len, struct docker_archive *d,
 	if (!json_is_object(first) || !(d->config = dup_string(first, "Config")) ||
 	    dup_strings(first, "Layers", &d->layers, &d->count) < 0 || !d->layers ||
 	    dup_strings(first, "RepoTags", &d->tags, NULL) < 0) {
-		fail(err, errsize, "malformed manifest.json: it needs a list of {Config, Layers}");
+		image_error(err, errsize,
+			    "malformed manifest.json: it needs a list of {Config, Layers}");
 		json_decref(root);
 		docker_archive_free(d);
 		return -1;
@@ -424,8 +414,8 @@ int index_choose(const struct image_index *ix, const char *platform, char *err, 
 		if (used >= sizeof(have))
 			break;
 	}
-	return fail(err, errsize, "no %s image in it (it has: %s)", platform,
-		    used ? have : "no platform named");
+	return image_error(err, errsize, "no %s image in it (it has: %s)", platform,
+			   used ? have : "no platform named");
 }
 
 char **image_argv(const struct image_config *c, const char *entrypoint, char **command, char *err,
@@ -446,13 +436,13 @@ char **image_argv(const struct image_config *c, const char *entrypoint, char **c
 	for (p = second; p && *p; p++)
 		n++;
 	if (n == 0) {
-		fail(err, errsize,
-		     "no command: the image has neither Entrypoint nor Cmd; give one");
+		image_error(err, errsize,
+			    "no command: the image has neither Entrypoint nor Cmd; give one");
 		return NULL;
 	}
 	argv = calloc(n + 1, sizeof(*argv));
 	if (!argv) {
-		fail(err, errsize, "out of memory");
+		image_error(err, errsize, "out of memory");
 		return NULL;
 	}
 	n = 0;

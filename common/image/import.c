@@ -21,25 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "import.h"
 #include "ref.h"
 #include "state.h"
 #include "syscalls.h"
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	if (!errno)
-		errno = EINVAL;
-	return -1;
-}
 
 /* A file of the layout or archive, never above its top, nor through a link. */
 static int open_beneath(int top, const char *name)
@@ -84,8 +70,8 @@ static int copy_blob(struct store *s, int top, const struct descriptor *d, char 
 	snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(d->digest));
 	fd = open_beneath(top, name);
 	if (fd < 0)
-		return fail(err, errsize, "the layout has no blob %.19s: %s", d->digest,
-			    strerror(errno));
+		return image_error(err, errsize, "the layout has no blob %.19s: %s", d->digest,
+				   strerror(errno));
 	r = store_put_blob(s, fd, d->digest, d->size, err, errsize);
 	close(fd);
 	return r;
@@ -115,8 +101,9 @@ static int store_layers(struct store *s, int top, const struct manifest *m,
 	free(json);
 	if (c.count != m->count) {
 		config_free(&c);
-		return fail(err, errsize, "the manifest has %d layers and the config %d diff_ids",
-			    m->count, c.count);
+		return image_error(err, errsize,
+				   "the manifest has %d layers and the config %d diff_ids",
+				   m->count, c.count);
 	}
 	for (i = 0; i < m->count; i++) {
 		struct unpack_stats st;
@@ -180,7 +167,8 @@ static int import_layout(struct store *s, int top, const char *path, struct impo
 
 	json = read_small(top, "index.json", &len);
 	if (!json)
-		return fail(err, errsize, "\"%s\" has oci-layout but no readable index.json", path);
+		return image_error(err, errsize, "\"%s\" has oci-layout but no readable index.json",
+				   path);
 	if (index_parse(json, len, &ix, err, errsize) < 0) {
 		free(json);
 		return -1;
@@ -192,7 +180,7 @@ static int import_layout(struct store *s, int top, const char *path, struct impo
 		struct manifest m;
 
 		if (name_for(d.name, path, name, sizeof(res->names[0])) < 0) {
-			fail(err, errsize, "\"%s\" is not a name an image can have", d.name);
+			image_error(err, errsize, "\"%s\" is not a name an image can have", d.name);
 			goto bad;
 		}
 		if (copy_blob(s, top, &d, err, errsize) < 0)
@@ -217,7 +205,7 @@ static int import_layout(struct store *s, int top, const char *path, struct impo
 				goto bad;
 		}
 		if (media_of(d.media_type) != MEDIA_MANIFEST) {
-			fail(err, errsize, "unsupported media type \"%s\"", d.media_type);
+			image_error(err, errsize, "unsupported media type \"%s\"", d.media_type);
 			goto bad;
 		}
 		if (store_read_blob(s, d.digest, &json, &len, err, errsize) < 0)
@@ -267,11 +255,11 @@ static int store_file(struct store *s, int top, const char *name, struct descrip
 
 	if (unpack_clean_name(name, clean, sizeof(clean)) < 0 || !clean[0] ||
 	    (fd = open_beneath(top, clean)) < 0)
-		return fail(err, errsize, "the archive has no file \"%s\"", name);
+		return image_error(err, errsize, "the archive has no file \"%s\"", name);
 	type = sniff_layer(fd);
 	if (!type || digest_fd(fd, d->digest, &size) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		close(fd);
-		return fail(err, errsize, "cannot read \"%s\" in the archive", name);
+		return image_error(err, errsize, "cannot read \"%s\" in the archive", name);
 	}
 	d->size = (long long)size;
 	snprintf(d->media_type, sizeof(d->media_type), "%s", type);
@@ -303,7 +291,7 @@ static int import_docker_archive(struct store *s, int top, const char *path,
 
 	json = read_small(top, "manifest.json", &len);
 	if (!json)
-		return fail(err, errsize, "\"%s\" has no readable manifest.json", path);
+		return image_error(err, errsize, "\"%s\" has no readable manifest.json", path);
 	if (docker_archive_parse(json, len, &da, err, errsize) < 0) {
 		free(json);
 		return -1;
@@ -342,7 +330,7 @@ static int import_docker_archive(struct store *s, int top, const char *path,
 		char *name = res->names[res->count];
 
 		if (name_for(tag, path, name, sizeof(res->names[0])) < 0) {
-			fail(err, errsize, "\"%s\" is not a name an image can have", tag);
+			image_error(err, errsize, "\"%s\" is not a name an image can have", tag);
 			goto out;
 		}
 		if (store_tag(s, name, digest, m.config.digest, err, errsize) < 0)
@@ -367,19 +355,19 @@ static int open_tar(struct store *s, const char *path, char *work, size_t size, 
 	int fd, top;
 
 	if (snprintf(work, size, "%s/tmp/import-XXXXXX", s->dir) >= (int)size || !mkdtemp(work))
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
-			    strerror(errno));
+		return image_error(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+				   strerror(errno));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errsize, "cannot open \"%s\": %s", path, strerror(errno));
+		return image_error(err, errsize, "cannot open \"%s\": %s", path, strerror(errno));
 	if (unpack_layer(fd, MEDIA_LAYER_TAR, work, NULL, 0, &st, why, sizeof(why)) < 0) {
 		close(fd);
-		return fail(err, errsize, "\"%s\" is not a tar of an image: %s", path, why);
+		return image_error(err, errsize, "\"%s\" is not a tar of an image: %s", path, why);
 	}
 	close(fd);
 	top = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
-		return fail(err, errsize, "cannot open \"%s\": %s", work, strerror(errno));
+		return image_error(err, errsize, "cannot open \"%s\": %s", work, strerror(errno));
 	return top;
 }
 
@@ -393,7 +381,7 @@ int image_import(struct store *s, const char *path, struct import_result *res,
 	memset(res, 0, sizeof(*res));
 	errno = 0;
 	if (stat(path, &sb) < 0)
-		return fail(err, errsize, "cannot find \"%s\": %s", path, strerror(errno));
+		return image_error(err, errsize, "cannot find \"%s\": %s", path, strerror(errno));
 	if (S_ISDIR(sb.st_mode))
 		top = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	else
@@ -403,15 +391,15 @@ int image_import(struct store *s, const char *path, struct import_result *res,
 			remove_tree(work);
 		return work[0] || !S_ISDIR(sb.st_mode)
 			       ? -1
-			       : fail(err, errsize, "cannot open \"%s\": %s", path,
-				      strerror(errno));
+			       : image_error(err, errsize, "cannot open \"%s\": %s", path,
+					     strerror(errno));
 	}
 	if (faccessat(top, "oci-layout", F_OK, 0) == 0)
 		status = import_layout(s, top, path, res, progress, err, errsize);
 	else if (faccessat(top, "manifest.json", F_OK, 0) == 0)
 		status = import_docker_archive(s, top, path, res, progress, err, errsize);
 	else
-		status = fail(
+		status = image_error(
 			err, errsize,
 			"\"%s\" is neither an OCI image layout (no oci-layout) nor a docker-archive (no manifest.json)",
 			path);
@@ -451,8 +439,8 @@ int image_open(const struct store *s, const struct stored_image *im, struct mani
 		if (!store_has_layer(s, c->diff_ids[i])) {
 			config_free(c);
 			manifest_free(m);
-			return fail(err, errsize, "layer %.19s is missing from the store",
-				    c->diff_ids[i]);
+			return image_error(err, errsize, "layer %.19s is missing from the store",
+					   c->diff_ids[i]);
 		}
 	return 0;
 }

@@ -27,26 +27,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "http.h"
 #include "registry.h"
 
 /* A token server's answer: a token of a few kilobytes, in JSON. */
 #define TOKEN_ANSWER_MAX (1 << 20)
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	if (!errno)
-		errno = EINVAL;
-	return -1;
-}
 
 const char *registry_scheme(const struct image_ref *ref, const struct pull_options *o)
 {
@@ -355,12 +341,13 @@ static int fetch_token(struct pull *p, const struct registry_challenge *ch)
 
 	if (registry_token_url(ch, p->ref->path, url, sizeof(url)) < 0 ||
 	    http_url_host(url, host, sizeof(host)) < 0)
-		return fail(p->err, p->errsize,
-			    "%s sends clients to a token server the kit cannot use: \"%s\"",
-			    p->ref->host, ch->realm);
+		return image_error(p->err, p->errsize,
+				   "%s sends clients to a token server the kit cannot use: \"%s\"",
+				   p->ref->host, ch->realm);
 	if (http_get(&p->http, url, NULL, -1, &body, &len, TOKEN_ANSWER_MAX, NULL, NULL, &r, why,
 		     sizeof(why)) < 0)
-		return fail(p->err, p->errsize, "getting a token for %s: %s", p->ref->host, why);
+		return image_error(p->err, p->errsize, "getting a token for %s: %s", p->ref->host,
+				   why);
 	if (r.status != 200) {
 		registry_error_line(host, p->ref->path, "a token", r.status, body, len, "", p->err,
 				    p->errsize);
@@ -372,7 +359,7 @@ static int fetch_token(struct pull *p, const struct registry_challenge *ch)
 	p->token = registry_token_parse(body, len);
 	free(body);
 	if (!p->token)
-		return fail(p->err, p->errsize, "the token server %s sent no token", host);
+		return image_error(p->err, p->errsize, "the token server %s sent no token", host);
 	return 0;
 }
 
@@ -400,23 +387,24 @@ static int get(struct pull *p, const char *url, const char *accept, int fd, char
 			headers[n++] = accept;
 		if (p->token) {
 			if (asprintf(&auth, "Authorization: Bearer %s", p->token) < 0)
-				return errno = ENOMEM, fail(p->err, p->errsize, "out of memory");
+				return errno = ENOMEM,
+				       image_error(p->err, p->errsize, "out of memory");
 			headers[n++] = auth;
 		}
 		headers[n] = NULL;
 		/* a second try starts the file over */
 		if (fd >= 0 && (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0)) {
 			free(auth);
-			return fail(p->err, p->errsize, "cannot write in \"%s/tmp\": %s", p->s->dir,
-				    strerror(errno));
+			return image_error(p->err, p->errsize, "cannot write in \"%s/tmp\": %s",
+					   p->s->dir, strerror(errno));
 		}
 		rc = http_get(&p->http, url, headers, fd, &answer, &answer_len, max, progress, arg,
 			      r, p->err, p->errsize);
 		free(auth);
 		if (rc < 0) {
 			if (errno == EFBIG)
-				fail(p->err, p->errsize, "%s: more than %zu bytes from %s", what,
-				     max, p->ref->host);
+				image_error(p->err, p->errsize, "%s: more than %zu bytes from %s",
+					    what, max, p->ref->host);
 			return -1;
 		}
 		if (r->status >= 200 && r->status <= 299) {
@@ -462,7 +450,7 @@ static int get_manifest(struct pull *p, const char *reference, const char *expec
 
 	*body = NULL;
 	if (registry_url(p->ref, p->o, "manifests", reference, url, sizeof(url)) < 0)
-		return fail(p->err, p->errsize, "the URL of %s is too long", what);
+		return image_error(p->err, p->errsize, "the URL of %s is too long", what);
 	if (get(p, url, "Accept: " MEDIA_ACCEPT_MANIFESTS, -1, body, len, STORE_JSON_MAX, what, &r,
 		NULL, NULL) < 0)
 		return -1;
@@ -470,20 +458,21 @@ static int get_manifest(struct pull *p, const char *reference, const char *expec
 	digest_bytes(*body, *len, digest);
 	errno = EPROTO;
 	if (*media == MEDIA_SCHEMA1)
-		fail(p->err, p->errsize,
-		     "unsupported: a schema 1 manifest (docker's format before 2017)");
+		image_error(p->err, p->errsize,
+			    "unsupported: a schema 1 manifest (docker's format before 2017)");
 	else if (*media == MEDIA_UNKNOWN)
-		fail(p->err, p->errsize, "%s sent %s as \"%s\", not a manifest the kit reads",
-		     p->ref->host, what, r.content_type);
+		image_error(p->err, p->errsize,
+			    "%s sent %s as \"%s\", not a manifest the kit reads", p->ref->host,
+			    what, r.content_type);
 	else if (expect && strcmp(digest, expect) != 0)
-		fail(p->err, p->errsize, "%s sent %s with digest %.19s: it is corrupt",
-		     p->ref->host, what, digest);
+		image_error(p->err, p->errsize, "%s sent %s with digest %.19s: it is corrupt",
+			    p->ref->host, what, digest);
 	/* by tag, the digest the registry says it sent (an optional header) is all there is */
 	else if (!expect && digest_valid(r.docker_content_digest) &&
 		 strcmp(digest, r.docker_content_digest) != 0)
-		fail(p->err, p->errsize,
-		     "%s sent %s as %.19s, but its bytes have digest %.19s: it is corrupt",
-		     p->ref->host, what, r.docker_content_digest, digest);
+		image_error(p->err, p->errsize,
+			    "%s sent %s as %.19s, but its bytes have digest %.19s: it is corrupt",
+			    p->ref->host, what, r.docker_content_digest, digest);
 	else
 		return errno = 0, 0;
 	free(*body);
@@ -535,16 +524,17 @@ static int fetch_blob(struct pull *p, const struct descriptor *d, int tell)
 
 	snprintf(what, sizeof(what), "blob %.19s", d->digest);
 	if (registry_url(p->ref, p->o, "blobs", d->digest, url, sizeof(url)) < 0)
-		return fail(p->err, p->errsize, "the URL of %s is too long", what);
+		return image_error(p->err, p->errsize, "the URL of %s is too long", what);
 	fd = unnamed_file(p->s);
 	if (fd < 0)
-		return fail(p->err, p->errsize, "cannot write in \"%s/tmp\": %s", p->s->dir,
-			    strerror(errno));
+		return image_error(p->err, p->errsize, "cannot write in \"%s/tmp\": %s", p->s->dir,
+				   strerror(errno));
 	/* no more than the manifest says (one byte for an empty blob, to see one too many) */
 	rc = get(p, url, NULL, fd, NULL, NULL, d->size > 0 ? (size_t)d->size : 1, what, &r,
 		 tell && p->progress ? on_layer_bytes : NULL, &lp);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		rc = fail(p->err, p->errsize, "cannot read back %s: %s", what, strerror(errno));
+		rc = image_error(p->err, p->errsize, "cannot read back %s: %s", what,
+				 strerror(errno));
 	if (rc == 0)
 		rc = store_put_blob(p->s, fd, d->digest, d->size, p->err, p->errsize);
 	close(fd);
@@ -571,9 +561,9 @@ static int pull_layers(struct pull *p, const struct manifest *m, struct import_r
 	if (c.count != m->count) {
 		config_free(&c);
 		errno = EPROTO;
-		return fail(p->err, p->errsize,
-			    "the manifest has %d layers and the config %d diff_ids", m->count,
-			    c.count);
+		return image_error(p->err, p->errsize,
+				   "the manifest has %d layers and the config %d diff_ids",
+				   m->count, c.count);
 	}
 	for (i = 0; i < m->count; i++) {
 		const struct descriptor *d = &m->layers[i];
@@ -641,7 +631,7 @@ static int pull(struct store *s, const struct image_ref *ref, const struct pull_
 			d = ix.manifests[chosen];
 		index_free(&ix);
 		if (chosen < 0) {
-			fail(err, errsize, "%s: %s", what, why);
+			image_error(err, errsize, "%s: %s", what, why);
 			goto out;
 		}
 		free(json);
@@ -650,8 +640,9 @@ static int pull(struct store *s, const struct image_ref *ref, const struct pull_
 			goto out;
 		if (media != MEDIA_MANIFEST) {
 			errno = EPROTO;
-			fail(err, errsize,
-			     "%s: an index inside an index, which the kit does not follow", what);
+			image_error(err, errsize,
+				    "%s: an index inside an index, which the kit does not follow",
+				    what);
 			goto out;
 		}
 	}
@@ -660,7 +651,7 @@ static int pull(struct store *s, const struct image_ref *ref, const struct pull_
 		goto out;
 	if (strcmp(stored, digest) != 0) {
 		errno = EIO;
-		fail(err, errsize, "the manifest was stored as %s, not %s", stored, digest);
+		image_error(err, errsize, "the manifest was stored as %s, not %s", stored, digest);
 		goto out;
 	}
 	if (pull_layers(&p, &m, res) < 0)

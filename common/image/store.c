@@ -14,25 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "process.h"
 #include "ref.h"
 #include "state.h"
 #include "store.h"
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	int saved = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	errno = saved ? saved : EINVAL;
-	return -1;
-}
 
 int store_dir(char *buf, size_t size)
 {
@@ -92,28 +78,31 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 	s->added = NULL;
 	s->nadded = 0;
 	if (store_dir(s->dir, sizeof(s->dir)) < 0)
-		return fail(err, errsize, "no place for the store: set BOXLAB_STORE_DIR or HOME");
+		return image_error(err, errsize,
+				   "no place for the store: set BOXLAB_STORE_DIR or HOME");
 	/* its parent may be the state dirs' home too (/var/lib/boxlab): 0711, as they make it */
 	snprintf(path, sizeof(path), "%s", s->dir);
 	if (strrchr(path, '/') && strrchr(path, '/') != path)
 		*strrchr(path, '/') = '\0';
 	if ((access(path, F_OK) != 0 && make_dirs(path, 0711) < 0) ||
 	    (mkdir(s->dir, 0700) < 0 && errno != EEXIST) || chmod(s->dir, 0700) < 0)
-		return fail(err, errsize, "cannot make the store \"%s\": %s", s->dir,
-			    strerror(errno));
+		return image_error(err, errsize, "cannot make the store \"%s\": %s", s->dir,
+				   strerror(errno));
 	for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
 		if (path_in(s, path, sizeof(path), "%s", subdirs[i]) < 0 ||
 		    make_dirs(path, 0755) < 0)
-			return fail(err, errsize, "cannot make \"%s\": %s", path, strerror(errno));
+			return image_error(err, errsize, "cannot make \"%s\": %s", path,
+					   strerror(errno));
 	if (path_in(s, path, sizeof(path), "lock") < 0 ||
 	    (s->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
 	    flock(s->lock, exclusive ? LOCK_EX : LOCK_SH) < 0) {
-		fail(err, errsize, "cannot lock the store \"%s\": %s", s->dir, strerror(errno));
+		image_error(err, errsize, "cannot lock the store \"%s\": %s", s->dir,
+			    strerror(errno));
 		store_close(s);
 		return -1;
 	}
 	if (exclusive && empty_tmp(s) < 0) {
-		fail(err, errsize, "cannot empty \"%s/tmp\": %s", s->dir, strerror(errno));
+		image_error(err, errsize, "cannot empty \"%s/tmp\": %s", s->dir, strerror(errno));
 		store_close(s);
 		return -1;
 	}
@@ -202,13 +191,13 @@ int store_put_blob(struct store *s, int fd, const char *digest, long long size, 
 	int out;
 
 	if (store_blob_path(s, digest, dest, sizeof(dest)) < 0)
-		return fail(err, errsize, "\"%s\" is not a sha256 digest", digest);
+		return image_error(err, errsize, "\"%s\" is not a sha256 digest", digest);
 	if (access(dest, F_OK) == 0)
 		return 0;
 	out = tmp_file(s, tmp, sizeof(tmp));
 	if (out < 0)
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
-			    strerror(errno));
+		return image_error(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+				   strerror(errno));
 	digest_init(&d);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		digest_update(&d, buf, (size_t)n);
@@ -220,23 +209,25 @@ int store_put_blob(struct store *s, int fd, const char *digest, long long size, 
 		}
 	}
 	if (n < 0) {
-		fail(err, errsize, "cannot copy blob %.19s: %s", digest, strerror(errno));
+		image_error(err, errsize, "cannot copy blob %.19s: %s", digest, strerror(errno));
 		goto bad;
 	}
 	if (size >= 0 && (long long)d.size != size) {
 		errno = EBADMSG;
-		fail(err, errsize, "blob %.19s is %llu bytes, not %lld", digest,
-		     (unsigned long long)d.size, size);
+		image_error(err, errsize, "blob %.19s is %llu bytes, not %lld", digest,
+			    (unsigned long long)d.size, size);
 		goto bad;
 	}
 	digest_final(&d, got);
 	if (strcmp(got, digest) != 0) {
 		errno = EBADMSG;
-		fail(err, errsize, "blob %.19s has digest %.19s: it is corrupt", digest, got);
+		image_error(err, errsize, "blob %.19s has digest %.19s: it is corrupt", digest,
+			    got);
 		goto bad;
 	}
 	if (commit_file(out, tmp, dest) < 0)
-		return fail(err, errsize, "cannot store blob %.19s: %s", digest, strerror(errno));
+		return image_error(err, errsize, "cannot store blob %.19s: %s", digest,
+				   strerror(errno));
 	added(s, dest);
 	return 0;
 bad:
@@ -258,7 +249,7 @@ int store_put_bytes(struct store *s, const void *buf, size_t len, char digest[DI
 		return 0;
 	out = tmp_file(s, tmp, sizeof(tmp));
 	if (out < 0 || write(out, buf, len) != (ssize_t)len || commit_file(out, tmp, dest) < 0) {
-		fail(err, errsize, "cannot store blob %.19s: %s", digest, strerror(errno));
+		image_error(err, errsize, "cannot store blob %.19s: %s", digest, strerror(errno));
 		if (out >= 0) {
 			close(out);
 			unlink(tmp);
@@ -280,7 +271,7 @@ int store_read_blob(const struct store *s, const char *digest, char **buf, size_
 	*buf = NULL;
 	if (store_blob_path(s, digest, path, sizeof(path)) < 0 ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return fail(err, errsize, "blob %.19s is not in the store", digest);
+		return image_error(err, errsize, "blob %.19s is not in the store", digest);
 	if (fstat(fd, &sb) < 0 || sb.st_size > STORE_JSON_MAX ||
 	    !(*buf = malloc((size_t)sb.st_size + 1)) ||
 	    (n = read(fd, *buf, (size_t)sb.st_size)) != sb.st_size) {
@@ -288,8 +279,8 @@ int store_read_blob(const struct store *s, const char *digest, char **buf, size_
 		free(*buf);
 		*buf = NULL;
 		errno = n < 0 ? errno : EFBIG;
-		return fail(err, errsize, "cannot read blob %.19s (at most %d bytes)", digest,
-			    STORE_JSON_MAX);
+		return image_error(err, errsize, "cannot read blob %.19s (at most %d bytes)",
+				   digest, STORE_JSON_MAX);
 	}
 	close(fd);
 	(*buf)[n] = '\0';
@@ -299,7 +290,7 @@ int store_read_blob(const struct store *s, const char *digest, char **buf, size_
 		free(*buf);
 		*buf = NULL;
 		errno = EBADMSG;
-		return fail(err, errsize, "blob %.19s in the store is corrupt", digest);
+		return image_error(err, errsize, "blob %.19s in the store is corrupt", digest);
 	}
 	return 0;
 }
@@ -347,24 +338,24 @@ int store_unpack_layer(struct store *s, const struct descriptor *blob, const cha
 	if (path_in(s, work, sizeof(work), "tmp/layer-XXXXXX") < 0 || !mkdtemp(work) ||
 	    snprintf(root, sizeof(root), "%s/root", work) >= (int)sizeof(root) ||
 	    mkdir(root, 0755) < 0)
-		return fail(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
-			    strerror(errno));
+		return image_error(err, errsize, "cannot write in \"%s/tmp\": %s", s->dir,
+				   strerror(errno));
 	if (store_blob_path(s, blob->digest, src, sizeof(src)) < 0 ||
 	    (fd = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
-		fail(err, errsize, "layer %.19s is not in the store", blob->digest);
+		image_error(err, errsize, "layer %.19s is not in the store", blob->digest);
 		goto bad;
 	}
 	if (unpack_layer(fd, media_of(blob->media_type), root, diff_id, geteuid() == 0, st, why,
 			 sizeof(why)) < 0) {
 		close(fd);
-		fail(err, errsize, "layer %.19s: %s", blob->digest, why);
+		image_error(err, errsize, "layer %.19s: %s", blob->digest, why);
 		goto bad;
 	}
 	close(fd);
 	f = snprintf(size, sizeof(size), "%s/size", work) < (int)sizeof(size) ? fopen(size, "we")
 									      : NULL;
 	if (!f || fprintf(f, "%llu\n", st->size) < 0 || fclose(f) != 0) {
-		fail(err, errsize, "cannot write \"%s\": %s", size, strerror(errno));
+		image_error(err, errsize, "cannot write \"%s\": %s", size, strerror(errno));
 		goto bad;
 	}
 	if (path_in(s, dest, sizeof(dest), "layers/sha256/%s", digest_hex(diff_id)) < 0)
@@ -379,7 +370,7 @@ int store_unpack_layer(struct store *s, const struct descriptor *blob, const cha
 			remove_tree(work);
 			return 0;
 		}
-		fail(err, errsize, "cannot store layer %.19s: %s", diff_id, strerror(errno));
+		image_error(err, errsize, "cannot store layer %.19s: %s", diff_id, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto bad;
@@ -406,7 +397,7 @@ static json_t *load_names(const struct store *s, char *err, size_t errsize)
 	names = json_load_file(path, 0, &e);
 	if (!json_is_array(names)) {
 		json_decref(names);
-		fail(err, errsize, "\"%s\" is corrupt: line %d: %s", path, e.line, e.text);
+		image_error(err, errsize, "\"%s\" is corrupt: line %d: %s", path, e.line, e.text);
 		return NULL;
 	}
 	return names;
@@ -421,8 +412,8 @@ static int save_names(struct store *s, json_t *names, char *err, size_t errsize)
 	if (path_in(s, dest, sizeof(dest), "images.json") < 0 ||
 	    (fd = tmp_file(s, tmp, sizeof(tmp))) < 0 ||
 	    json_dumpfd(names, fd, JSON_INDENT(1)) < 0 || commit_file(fd, tmp, dest) < 0)
-		return fail(err, errsize, "cannot write \"%s/images.json\": %s", s->dir,
-			    strerror(errno));
+		return image_error(err, errsize, "cannot write \"%s/images.json\": %s", s->dir,
+				   strerror(errno));
 	return 0;
 }
 
@@ -464,7 +455,7 @@ int store_list(const struct store *s, struct stored_image **list, int *count, ch
 	*list = calloc(json_array_size(names) + 1, sizeof(**list));
 	if (!*list) {
 		json_decref(names);
-		return fail(err, errsize, "out of memory");
+		return image_error(err, errsize, "out of memory");
 	}
 	json_array_foreach(names, i, entry)
 	{
@@ -523,7 +514,7 @@ int store_untag(struct store *s, const char *name_or_id, char *err, size_t errsi
 	int by_id, status;
 
 	if (store_find(s, name_or_id, &im) < 0)
-		return fail(err, errsize, "no image \"%s\" in the store", name_or_id);
+		return image_error(err, errsize, "no image \"%s\" in the store", name_or_id);
 	/* a name (given in full or not) takes off that name; an id, every name of the image */
 	if (ref_parse(name_or_id, &ref, NULL) == 0)
 		ref_format(&ref, full, sizeof(full));
@@ -623,7 +614,8 @@ int store_gc(struct store *s, int *blobs, int *layers, char *err, size_t errsize
 	/* layers first: a layer whose blob is gone can still be used; the reverse cannot */
 	status = sweep(s, "layers/sha256", keep, layers) | sweep(s, "blobs/sha256", keep, blobs);
 	json_decref(keep);
-	return status < 0 ? fail(err, errsize, "cannot remove all of what no image needs: %s",
-				 strerror(errno))
-			  : 0;
+	return status < 0
+		       ? image_error(err, errsize, "cannot remove all of what no image needs: %s",
+				     strerror(errno))
+		       : 0;
 }

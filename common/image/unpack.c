@@ -32,6 +32,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "unpack.h"
 
 #define WHITEOUT	".wh."
@@ -42,21 +43,6 @@ struct stream {
 	struct digest tar; /* of what the tar reader has read */
 	char buf[65536];
 };
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errsize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errsize, fmt, ap);
-	va_end(ap);
-	if (!errno)
-		errno = EINVAL;
-	return -1;
-}
 
 int unpack_clean_name(const char *name, char *out, size_t size)
 {
@@ -143,8 +129,9 @@ static int make_whiteout(int root, const char *name, struct unpack_stats *st, ch
 	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - name) : 0, name);
 	dir = open_dir_beneath(root, parent);
 	if (dir < 0)
-		return fail(err, errsize, "entry \"%s\": its directory goes through a link: %s",
-			    name, strerror(errno));
+		return image_error(err, errsize,
+				   "entry \"%s\": its directory goes through a link: %s", name,
+				   strerror(errno));
 	if (strcmp(base, WHITEOUT_OPAQUE) == 0) {
 		if (fsetxattr(dir, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
 			goto failed;
@@ -161,11 +148,11 @@ static int make_whiteout(int root, const char *name, struct unpack_stats *st, ch
 failed:
 	close(dir);
 	if (errno == EOPNOTSUPP)
-		return fail(
+		return image_error(
 			err, errsize,
 			"entry \"%s\": this filesystem cannot keep overlay's user.* attributes (tmpfs cannot before Linux 6.6): put the store (BOXLAB_STORE_DIR) on ext4, xfs or btrfs",
 			name);
-	return fail(err, errsize, "entry \"%s\": %s", name, strerror(errno));
+	return image_error(err, errsize, "entry \"%s\": %s", name, strerror(errno));
 }
 
 /* 1 if name is among the first n names of keep or of dropped */
@@ -253,13 +240,13 @@ static int unpack_entry(struct archive *tar, struct archive *disk, struct archiv
 	mode_t type = archive_entry_filetype(e);
 
 	if (!name || unpack_clean_name(name, clean, sizeof(clean)) < 0)
-		return fail(err, errsize, "entry \"%s\" leaves the layer", name ? name : "");
+		return image_error(err, errsize, "entry \"%s\" leaves the layer", name ? name : "");
 	if (!clean[0]) {
 		/* the layer's root: only its mode (and owner) apply */
 		if (fchmod(root, archive_entry_perm(e)) < 0 ||
 		    (keep_owners &&
 		     fchown(root, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e)) < 0))
-			return fail(err, errsize, "the layer's root: %s", strerror(errno));
+			return image_error(err, errsize, "the layer's root: %s", strerror(errno));
 		return 0;
 	}
 	base = strrchr(clean, '/') ? strrchr(clean, '/') + 1 : clean;
@@ -271,15 +258,17 @@ static int unpack_entry(struct archive *tar, struct archive *disk, struct archiv
 	}
 	if (link) {
 		if (unpack_clean_name(link, target, sizeof(target)) < 0 || !target[0])
-			return fail(err, errsize, "hard link \"%s\" to \"%s\" leaves the layer",
-				    name, link);
+			return image_error(err, errsize,
+					   "hard link \"%s\" to \"%s\" leaves the layer", name,
+					   link);
 		archive_entry_copy_hardlink(e, target);
 	}
 	archive_entry_copy_pathname(e, clean);
 	filter_xattrs(e, st);
 	if (archive_write_header(disk, e) != ARCHIVE_OK || copy_data(tar, disk) != ARCHIVE_OK ||
 	    archive_write_finish_entry(disk) != ARCHIVE_OK)
-		return fail(err, errsize, "entry \"%s\": %s", name, archive_error_string(disk));
+		return image_error(err, errsize, "entry \"%s\": %s", name,
+				   archive_error_string(disk));
 	if (type == AE_IFREG && !link)
 		st->size += (unsigned long long)archive_entry_size(e);
 	st->entries++;
@@ -309,13 +298,13 @@ static struct archive *open_compressed(int fd, enum media media, char *err, size
 	archive_read_support_format_raw(a);
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		fail(err, errsize, "cannot read the layer: %s", archive_error_string(a));
+		image_error(err, errsize, "cannot read the layer: %s", archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
 	if (archive_filter_code(a, 0) != want) {
-		fail(err, errsize, "the layer is not %s-compressed as its media type says",
-		     filter_name(media));
+		image_error(err, errsize, "the layer is not %s-compressed as its media type says",
+			    filter_name(media));
 		archive_read_free(a);
 		return NULL;
 	}
@@ -346,7 +335,7 @@ int unpack_layer(int fd, enum media media, const char *dir, const char *diff_id,
 	tar = archive_read_new();
 	disk = archive_write_disk_new();
 	if (root < 0 || cwd < 0 || !tar || !disk) {
-		fail(err, errsize, "cannot open \"%s\": %s", dir, strerror(errno));
+		image_error(err, errsize, "cannot open \"%s\": %s", dir, strerror(errno));
 		goto out;
 	}
 	archive_read_support_format_tar(tar);
@@ -354,38 +343,38 @@ int unpack_layer(int fd, enum media media, const char *dir, const char *diff_id,
 	/* libarchive writes relative to the working directory */
 	if (fchdir(root) < 0 ||
 	    archive_read_open(tar, s, NULL, read_decompressed, NULL) != ARCHIVE_OK) {
-		fail(err, errsize, "not a tar: %s", archive_error_string(tar));
+		image_error(err, errsize, "not a tar: %s", archive_error_string(tar));
 		goto out;
 	}
 	while ((r = archive_read_next_header(tar, &e)) == ARCHIVE_OK)
 		if (unpack_entry(tar, disk, e, root, keep_owners, st, err, errsize) < 0)
 			goto out;
 	if (r != ARCHIVE_EOF) {
-		fail(err, errsize, "a broken tar: %s", archive_error_string(tar));
+		image_error(err, errsize, "a broken tar: %s", archive_error_string(tar));
 		goto out;
 	}
 	if (archive_write_close(disk) != ARCHIVE_OK) {
-		fail(err, errsize, "%s", archive_error_string(disk));
+		image_error(err, errsize, "%s", archive_error_string(disk));
 		goto out;
 	}
 	/* what follows the tar's end (padding) belongs to its digest too */
 	while ((r = (int)read_decompressed(tar, s, &(const void *){ NULL })) > 0)
 		;
 	if (r < 0) {
-		fail(err, errsize, "a broken tar: %s", archive_error_string(tar));
+		image_error(err, errsize, "a broken tar: %s", archive_error_string(tar));
 		goto out;
 	}
 	digest_final(&s->tar, tar_digest);
 	if (diff_id && strcmp(tar_digest, diff_id) != 0) {
-		fail(err, errsize, "its content is %s, not %s as the image's config says",
-		     tar_digest, diff_id);
+		image_error(err, errsize, "its content is %s, not %s as the image's config says",
+			    tar_digest, diff_id);
 		goto out;
 	}
 	status = 0;
 out:
 	if (cwd >= 0 && fchdir(cwd) < 0 && status == 0)
-		status = fail(err, errsize, "cannot go back to the working directory: %s",
-			      strerror(errno));
+		status = image_error(err, errsize, "cannot go back to the working directory: %s",
+				     strerror(errno));
 	if (disk)
 		archive_write_free(disk);
 	if (tar)
