@@ -25,15 +25,17 @@ readonly me="boxlab deps"
 # apt replaces that one, which is fine: busybox-static also "Provides:
 # busybox", so whatever depended on it stays satisfied.
 build_packages=(
-	busybox-static # the rootfs's every command
-	libc6-dev      # libc.a: the steps, the probe and the bench's timer are static
-	# Steps 09 on read images.  They link these statically; libarchive's
-	# own static dependencies come in packages of their own.
-	libarchive-dev # tar, gzip and zstd: unpacking layers
-	libjansson-dev # JSON: an image's index, manifest and config
-	nettle-dev     # SHA-256: every blob's digest (libarchive.a needs it too)
-	libacl1-dev    # libarchive.a's dependencies, for the static link:
-	liblzma-dev    #   ACLs, xz, zstd, lz4, bzip2, zlib
+	busybox-static       # the rootfs's every command
+	libc6-dev            # libc.a: steps 01-08, the probe and the bench's timer are static
+	# Steps 09 on read images: they link libarchive, jansson and nettle
+	# statically (libarchive's own static dependencies come in packages
+	# of their own), and load libcurl only to pull.
+	libarchive-dev       # tar, gzip and zstd: unpacking layers
+	libjansson-dev       # JSON: an image's index, manifest and config
+	libcurl4-openssl-dev # <curl/curl.h>: pull loads libcurl when it runs
+	nettle-dev           # SHA-256: every blob's digest (libarchive.a needs it too)
+	libacl1-dev          # libarchive.a's dependencies, for the static link:
+	liblzma-dev          #   ACLs, xz, zstd, lz4, bzip2, zlib
 	libzstd-dev
 	liblz4-dev
 	libbz2-dev

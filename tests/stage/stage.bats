@@ -365,7 +365,7 @@ fake_dpkg() {
 	mkdir -p "$TEST_TMP/empty"
 	PATH=$TEST_TMP/empty run /bin/bash scripts/deps.sh build
 	assert_success
-	assert_output "boxlab deps: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's busybox-static libc6-dev"
+	assert_output "boxlab deps: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's busybox-static libc6-dev libarchive-dev libjansson-dev libcurl4-openssl-dev nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev"
 }
 
 @test "make check as a user, a test package missing: that line first, nothing built" {
