@@ -2,8 +2,8 @@
 # make bench: what each step costs, beside the tools a learner could
 # compare it with.
 #
-#   scripts/bench.sh        as root; RUNS, WARMUP and CONCURRENT change the
-#                           counts (200, 20 and 100), BENCH_OUT where the
+#   scripts/bench.sh        as root; RUNS, WARMUP, CONCURRENT and IMPORTS
+#                           change the counts (200, 20, 100 and 5), BENCH_OUT where the
 #                           figures go (build/bench; a relative path is
 #                           taken from the top of the kit)
 #
@@ -12,8 +12,12 @@
 # with the same namespaces, bubblewrap (--unshare-all), crun and runc (an
 # OCI bundle with step 08's namespaces, id map and limits).  The commands
 # take turns (build/bench/timer), so that whatever drifts on the machine
-# falls on all of them alike.  Then it starts CONCURRENT containers at
-# once, step 08's and crun's, and counts containers per second.
+# falls on all of them alike.  Step 09 runs twice more: the test image
+# (tests/lib/mkimage.sh, three layers) from its store, and the same three
+# layers given as directories, ROOTFS and --layer.  Then it starts
+# CONCURRENT containers at once, step 08's and crun's, and counts
+# containers per second, and times step 09's image import beside umoci
+# unpack of the same layout.
 #
 # It prints a table, the cost of each step's feature and the targets, and
 # writes them with the raw figures to results.txt and as a bar chart to
@@ -29,6 +33,8 @@ readonly me="boxlab bench"
 readonly work=build/bench out=${BENCH_OUT:-build/bench}
 readonly runs=${RUNS:-200} warmup=${WARMUP:-20} concurrent=${CONCURRENT:-100}
 readonly limits=(--memory 64M --cpus 1 --pids-limit 64)
+# step 09's image: the tests' (make bench makes it)
+readonly image=build/images/busybox-oci
 
 say() { printf '%s: %s\n' "$me" "$*" >&2; }
 
@@ -45,6 +51,27 @@ have() {
 make_rootfs() {
 	rm -rf "$work/rootfs"
 	cp -a rootfs "$work/rootfs"
+}
+
+# Step 09's: the test image in a store of the bench's own, and its three
+# layers copied out of the store as directories (cp -a keeps overlay's
+# whiteouts and opaque attribute), for a directory run of the same layers.
+make_image() {
+	local layer n=0
+	rm -rf "$work/store" "$work/layers"
+	BOXLAB_STORE_DIR=$PWD/$work/store step09-image/container image import "$image" >/dev/null
+	mkdir -p "$work/layers"
+	for layer in $(image_layers); do
+		n=$((n + 1))
+		cp -a "$work/store/layers/sha256/$layer/root" "$work/layers/$n"
+	done
+}
+
+# The test image's layers in the store, bottom first: its config's diff_ids.
+image_layers() {
+	local config
+	config=$(sed -n 's/.*"config": *"sha256:\([0-9a-f]*\)".*/\1/p' "$work/store/images.json" | head -n 1)
+	grep -o 'sha256:[0-9a-f]\{64\}' "$work/store/blobs/sha256/$config" | sed 's/^sha256://'
 }
 
 # An OCI bundle as close to step 08 as the spec allows: the same seven
@@ -108,15 +135,19 @@ write_commands() {
 			--user --map-root-user --root "$root" /bin/true
 	have bwrap "bubblewrap could not be installed" &&
 		command_line bwrap bwrap --unshare-all --bind "$root" / --proc /proc --dev /dev /bin/true
-	for step in step0[1-8]-*; do
+	for step in step0[1-9]-*; do
 		n=${step:4:2}
 		label="step$n"
 		case $n in
-		07 | 08) command_line "$label" "$step/container" run "${limits[@]}" "$root" /bin/true ;;
+		07 | 08 | 09) command_line "$label" "$step/container" run "${limits[@]}" "$root" /bin/true ;;
 		*) command_line "$label" "$step/container" run "$root" /bin/true ;;
 		esac
 	done
 	command_line "step08 veth" step08-overlay/container run --net veth "${limits[@]}" "$root" /bin/true
+	command_line "step09 layers" step09-image/container run "${limits[@]}" --layer "$PWD/$work/layers/2" \
+		--layer "$PWD/$work/layers/3" "$PWD/$work/layers/1" /bin/true
+	command_line "step09 image" step09-image/container run "${limits[@]}" --entrypoint /bin/true \
+		localhost/busybox-oci
 	have crun "crun could not be installed" &&
 		command_line crun crun run --bundle "$PWD/$work/bundle" "bench$$-%i"
 	have runc "runc could not be installed" &&
@@ -201,9 +232,12 @@ costs() {
 			what["step07"] = "the cgroup, three limits, the cgroup namespace"
 			what["step08"] = "the overlayfs root and its state dir"
 			what["step08 veth"] = "--net veth: the cable, its /30 and routes"
+			what["step09"] = "step 09: the C library, loaded at run time"
+			what["step09 image"] = "an image (id-mapped layers, its config), over dirs,"
 			before["step02"] = "step01"; before["step03"] = "step02"; before["step04"] = "step03"
 			before["step05"] = "step04"; before["step06"] = "step05"; before["step07"] = "step06"
 			before["step08"] = "step07"; before["step08 veth"] = "step08"
+			before["step09"] = "step08"; before["step09 image"] = "step09 layers"
 		}
 		{ med[$1] = $2; order[NR] = $1; n = NR }
 		END {
@@ -239,7 +273,35 @@ targets() {
 	else
 		echo "step08 / crun: no crun to compare with"
 	fi
+	printf 'step09 image / the same layers as dirs:   %s  (target: at most 1.10)\n' \
+		"$(ratio "$(median_of "step09 image")" "$(median_of "step09 layers")")"
 	printf 'the runtime'"'"'s peak RSS, largest step:    %s MiB  (target: at most 2 MiB)\n' "$rss"
+}
+
+# Step 09's image import beside umoci unpack of the same layout, each into
+# a directory of its own, taking turns, IMPORTS times: their medians, ms.
+imports() {
+	local i t0
+	for ((i = 0; i < ${IMPORTS:-5}; i++)); do
+		rm -rf "$work/import-store" "$work/umoci-bundle"
+		t0=$(date +%s%N)
+		BOXLAB_STORE_DIR=$PWD/$work/import-store step09-image/container image import "$image" >/dev/null
+		echo "import $((($(date +%s%N) - t0) / 1000))"
+		t0=$(date +%s%N)
+		umoci unpack --image "$image:latest" "$work/umoci-bundle" >/dev/null 2>&1
+		echo "umoci $((($(date +%s%N) - t0) / 1000))"
+	done
+	rm -rf "$work/import-store" "$work/umoci-bundle"
+}
+
+import_table() {
+	sort -k1,1 -k2n "$out/imports.txt" | awk '
+		{ v[$1, ++n[$1]] = $2 }
+		END {
+			for (k in n) med[k] = v[k, int((n[k] + 1) / 2)] / 1000
+			printf "step09 image import of the test image: %.1f ms; umoci unpack of it: %.1f ms; import / umoci: %.2f  (target: at most 1.00)\n",
+				med["import"], med["umoci"], med["import"] / med["umoci"]
+		}'
 }
 
 # N containers at once: label N median-seconds-a-round failures.
@@ -286,14 +348,17 @@ main() {
 		say "some tools could not be installed: they are left out below"
 	remove_leftovers
 	make_rootfs
+	make_image
 	write_bundle "$work/bundle"
 	write_commands >"$out/commands"
 	awk -F'\t' '$1 == "step08" || $1 == "step08 veth" || $1 == "crun"' "$out/commands" >"$out/concurrent"
 
 	say "timing $(wc -l <"$out/commands") commands, $runs runs each after $warmup warm-up rounds, taking turns"
-	in_bench_namespace "$work/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
+	BOXLAB_STORE_DIR=$PWD/$work/store in_bench_namespace "$work/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
 	say "starting $concurrent at once, 3 rounds each"
 	in_bench_namespace "$work/timer" -j "$concurrent" -n 3 "$out/concurrent" >"$out/concurrent.tsv"
+	say "importing the test image ${IMPORTS:-5} times, and unpacking it with umoci as often"
+	imports >"$out/imports.txt"
 
 	{
 		echo "make bench: $(machine), $(date -u +%Y-%m-%d)"
@@ -304,6 +369,8 @@ main() {
 		costs
 		echo
 		throughput
+		echo
+		import_table
 		echo
 		targets
 		for s in "${skipped[@]}"; do echo "skipped $s"; done

@@ -23,15 +23,17 @@ teardown() {
 	devnull=$(stat -c '%u:%g %a' /dev/null)
 	# Its figures go to a directory of its own: a learner's make bench
 	# keeps its results.txt and bench.svg.
-	BENCH_OUT=$out RUNS=3 WARMUP=1 CONCURRENT=5 run scripts/bench.sh
+	BENCH_OUT=$out RUNS=3 WARMUP=1 CONCURRENT=5 IMPORTS=1 run scripts/bench.sh
 	assert_success
 	# Nothing it runs may change the host's devices (crun chowns its
 	# standard streams: they must not be /dev/null).
 	[ "$(stat -c '%u:%g %a' /dev/null)" = "$devnull" ]
-	for step in 01 02 03 04 05 06 07 08; do
+	for step in 01 02 03 04 05 06 07 08 09; do
 		assert_line --regexp "^step$step +[0-9]+\.[0-9]{2} "
 	done
 	assert_line --regexp '^step08 veth +[0-9]+\.[0-9]{2} '
+	assert_line --regexp '^step09 layers +[0-9]+\.[0-9]{2} '
+	assert_line --regexp '^step09 image +[0-9]+\.[0-9]{2} '
 	# The other tools are installed by the script (scripts/deps.sh bench).
 	for tool in chroot unshare bwrap crun runc; do
 		assert_line --regexp "^$tool +[0-9]+\.[0-9]{2} "
@@ -41,10 +43,12 @@ teardown() {
 	assert_line --regexp '^crun +5 at once: .* containers/s, 0 failed$'
 	assert_line --regexp '^step08, every feature but veth, / crun: +[0-9.]+ '
 	assert_line --regexp "^the runtime's peak RSS, largest step: +[0-9.]+ MiB"
+	assert_line --regexp '^step09 image / the same layers as dirs: +[0-9.]+ '
+	assert_line --regexp '^step09 image import of the test image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
 	# The picture: one bar per row of the table.
 	[ "$(head -c 4 "$out/bench.svg")" = "<svg" ]
 	[ "$(tail -n 1 "$out/bench.svg")" = "</svg>" ]
 	[ "$(grep -c '<rect x=' "$out/bench.svg")" -eq "$(wc -l <"$out/times.tsv")" ]
-	[ "$(wc -l <"$out/times.tsv")" -eq 14 ]
+	[ "$(wc -l <"$out/times.tsv")" -eq 17 ]
 	cmp -s <(sed -n '/median ms/,/^$/p' "$out/results.txt") <(sed -n '/median ms/,/^$/p' <<<"$output")
 }
