@@ -613,7 +613,7 @@ static void open_image(struct config *c)
 	struct image_ref ref;
 	struct manifest m;
 	struct store s;
-	char name[600], err[1024];
+	char name[600], path[PATH_MAX], err[1024];
 	const char *why;
 	int i;
 
@@ -633,8 +633,8 @@ static void open_image(struct config *c)
 			die("cannot run %s: it has %d layers; boxlab runs 1 to %d", name, ic->count,
 			    MAX_IMAGE_LAYERS);
 		for (i = 0; i < ic->count; i++) {
-			store_layer_path(&s, ic->diff_ids[i], err, sizeof(err));
-			c->image_layers[i] = strdup(err);
+			store_layer_path(&s, ic->diff_ids[i], path, sizeof(path));
+			c->image_layers[i] = strdup(path);
 			c->layer_fds[i] = -1;
 		}
 		c->nimage_layers = ic->count;
