@@ -233,7 +233,7 @@ $(ARM64)/timer: scripts/bench/timer.c | deps-cross
 	@mkdir -p $(@D)
 	$(ARM64_CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
-arm64: $(ARM64_BINS) $(ARM64)/probe $(ARM64)/timer ## every step, the probe and the bench timer for arm64, in build/arm64
+arm64: $(ARM64_BINS) $(ARM64)/probe $(ARM64)/timer ## steps 01-08, the probe and the bench timer for arm64, in build/arm64
 
 # Step 08's column on Debian's arm64 kernel, under qemu-system-aarch64 in
 # software emulation; its programs from Debian's arm64 packages.
