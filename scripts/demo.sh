@@ -114,7 +114,7 @@ kept=""	# step 08's --keep dir, while it exists
 cleanup() {
 	[ -z "$kept" ] || rm -rf "$kept"
 	stop_registry
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$top/build/demo-store"
 }
 trap cleanup EXIT
 
@@ -391,8 +391,9 @@ for s in "${scenes[@]}"; do
 	ROOTFS=$top/rootfs
 	[ "$s" != 7 ] || ROOTFS=$top/build/test-rootfs
 	TEST_TMP=$(mktemp -d "$tmp/scene.XXXXXX")
-	# images go to a store of the demo's own, gone at its end
-	export BOXLAB_STORE_DIR=$tmp/store
+	# images go to a store of the demo's own, gone at its end, on the
+	# kit's disk: a store needs what a tmpfs /tmp may lack (Linux 6.6)
+	export BOXLAB_STORE_DIR=$top/build/demo-store
 	remember_host
 	"scene_$s"
 	expect "nothing left on the host" host_as_before
