@@ -77,20 +77,15 @@ static int copy_blob(struct store *s, int top, const struct descriptor *d, char 
 	return r;
 }
 
-/*
- * The layers of a manifest, each stored and unpacked, and the config;
- * top is the layout, or -1 when the blobs are in the store already.
- */
-static int store_layers(struct store *s, int top, const struct manifest *m,
-			struct import_result *res, import_progress *progress, char *err,
-			size_t errsize)
+int image_store_layers(struct store *s, const struct manifest *m, blob_fetch *fetch, void *arg,
+		       layer_done *done, struct import_result *res, char *err, size_t errsize)
 {
 	struct image_config c;
 	char *json;
 	size_t len;
 	int i;
 
-	if (top >= 0 && copy_blob(s, top, &m->config, err, errsize) < 0)
+	if (!store_has_blob(s, m->config.digest) && fetch(arg, &m->config, err, errsize) < 0)
 		return -1;
 	if (store_read_blob(s, m->config.digest, &json, &len, err, errsize) < 0)
 		return -1;
@@ -101,16 +96,19 @@ static int store_layers(struct store *s, int top, const struct manifest *m,
 	free(json);
 	if (c.count != m->count) {
 		config_free(&c);
+		errno = EPROTO;
 		return image_error(err, errsize,
 				   "the manifest has %d layers and the config %d diff_ids",
 				   m->count, c.count);
 	}
 	for (i = 0; i < m->count; i++) {
-		struct unpack_stats st;
+		const struct descriptor *d = &m->layers[i];
 		int had = store_has_layer(s, c.diff_ids[i]);
+		struct unpack_stats st = { 0 };
 
-		if ((top >= 0 && copy_blob(s, top, &m->layers[i], err, errsize) < 0) ||
-		    store_unpack_layer(s, &m->layers[i], c.diff_ids[i], &st, err, errsize) < 0) {
+		/* a layer unpacked already needs no blob */
+		if (!had && ((!store_has_blob(s, d->digest) && fetch(arg, d, err, errsize) < 0) ||
+			     store_unpack_layer(s, d, c.diff_ids[i], &st, err, errsize) < 0)) {
 			config_free(&c);
 			return -1;
 		}
@@ -118,12 +116,48 @@ static int store_layers(struct store *s, int top, const struct manifest *m,
 		if (!had) {
 			res->unpacked++;
 			res->devices += st.devices;
-			if (progress)
-				progress(c.diff_ids[i], &st);
 		}
+		if (done)
+			done(arg, c.diff_ids[i], d, had ? NULL : &st);
 	}
 	config_free(&c);
 	return 0;
+}
+
+/* What an import needs to fetch a blob from a layout, and to report. */
+struct from_layout {
+	struct store *s;
+	int top; /* the layout; -1: the blobs are in the store already */
+	import_progress *progress;
+};
+
+static int layout_fetch(void *arg, const struct descriptor *d, char *err, size_t errsize)
+{
+	struct from_layout *f = arg;
+
+	if (f->top < 0)
+		return image_error(err, errsize, "blob %.19s is not in the store", d->digest);
+	return copy_blob(f->s, f->top, d, err, errsize);
+}
+
+static void layout_done(void *arg, const char *diff_id, const struct descriptor *d,
+			const struct unpack_stats *st)
+{
+	struct from_layout *f = arg;
+
+	(void)d;
+	if (st && f->progress)
+		f->progress(diff_id, st);
+}
+
+/* The layers of a manifest, from the layout top (or the store, top -1). */
+static int store_layers(struct store *s, int top, const struct manifest *m,
+			struct import_result *res, import_progress *progress, char *err,
+			size_t errsize)
+{
+	struct from_layout f = { s, top, progress };
+
+	return image_store_layers(s, m, layout_fetch, &f, layout_done, res, err, errsize);
 }
 
 /* The name an image gets: a reference as given, or a tag of localhost/DIR. */

@@ -541,51 +541,24 @@ static int fetch_blob(struct pull *p, const struct descriptor *d, int tell)
 	return rc;
 }
 
-/* The config, then each layer not in the store yet, downloaded and unpacked. */
-static int pull_layers(struct pull *p, const struct manifest *m, struct import_result *res)
+/* A blob downloaded into the store, for image_store_layers(); layers tell their progress. */
+static int registry_fetch(void *arg, const struct descriptor *d, char *err, size_t errsize)
 {
-	struct image_config c;
-	char *json;
-	size_t len;
-	int i;
+	struct pull *p = arg;
 
-	if (!store_has_blob(p->s, m->config.digest) && fetch_blob(p, &m->config, 0) < 0)
-		return -1;
-	if (store_read_blob(p->s, m->config.digest, &json, &len, p->err, p->errsize) < 0)
-		return -1;
-	if (config_parse(json, len, &c, p->err, p->errsize) < 0) {
-		free(json);
-		return -1;
-	}
-	free(json);
-	if (c.count != m->count) {
-		config_free(&c);
-		errno = EPROTO;
-		return image_error(p->err, p->errsize,
-				   "the manifest has %d layers and the config %d diff_ids",
-				   m->count, c.count);
-	}
-	for (i = 0; i < m->count; i++) {
-		const struct descriptor *d = &m->layers[i];
-		int had = store_has_layer(p->s, c.diff_ids[i]);
-		struct unpack_stats st = { 0 };
+	(void)err;
+	(void)errsize;
+	return fetch_blob(p, d, media_of(d->media_type) != MEDIA_CONFIG);
+}
 
-		if (!had &&
-		    ((!store_has_blob(p->s, d->digest) && fetch_blob(p, d, 1) < 0) ||
-		     store_unpack_layer(p->s, d, c.diff_ids[i], &st, p->err, p->errsize) < 0)) {
-			config_free(&c);
-			return -1;
-		}
-		res->layers++;
-		if (!had) {
-			res->unpacked++;
-			res->devices += st.devices;
-		}
-		if (p->progress)
-			p->progress(d->digest, d->size, d->size, had ? 2 : 1);
-	}
-	config_free(&c);
-	return 0;
+static void registry_done(void *arg, const char *diff_id, const struct descriptor *d,
+			  const struct unpack_stats *st)
+{
+	struct pull *p = arg;
+
+	(void)diff_id;
+	if (p->progress)
+		p->progress(d->digest, d->size, d->size, st ? 1 : 2);
 }
 
 static int pull(struct store *s, const struct image_ref *ref, const struct pull_options *o,
@@ -654,7 +627,7 @@ static int pull(struct store *s, const struct image_ref *ref, const struct pull_
 		image_error(err, errsize, "the manifest was stored as %s, not %s", stored, digest);
 		goto out;
 	}
-	if (pull_layers(&p, &m, res) < 0)
+	if (image_store_layers(s, &m, registry_fetch, &p, registry_done, res, err, errsize) < 0)
 		goto out;
 	ref_format(ref, res->names[0], sizeof(res->names[0]));
 	if (store_tag(s, res->names[0], digest, m.config.digest, err, errsize) < 0)
