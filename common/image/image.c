@@ -380,15 +380,13 @@ const char *host_platform(void)
  */
 int platform_matches(const char *have, const char *want)
 {
-	size_t n = strlen(have);
-
 	if (strcmp(have, want) == 0)
 		return 1;
 	if (strcmp(want, "linux/arm64/v8") == 0)
 		return strcmp(have, "linux/arm64") == 0;
 	/* want "linux/amd64" takes "linux/amd64/v2" too: a variant the kit cannot see */
 	return strncmp(have, want, strlen(want)) == 0 && have[strlen(want)] == '/' &&
-	       n > strlen(want) + 1;
+	       have[strlen(want) + 1] != '\0';
 }
 
 int index_choose(const struct image_index *ix, const char *platform, char *err, size_t errsize)

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "image/store.h"
+#include "state.h"
 
 struct tmp {
 	char top[64]; /* /var/tmp/boxlab-store-XXXXXX, the store */
@@ -46,13 +47,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct tmp *t = *state;
-	char cmd[128];
+	int r;
 
 	store_close(&t->s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->top);
 	unsetenv("BOXLAB_STORE_DIR");
+	r = remove_tree(t->top);
 	free(t);
-	return system(cmd) == 0 ? 0 : -1;
+	return r;
 }
 
 /* A file holding text, open for reading from its start. */
