@@ -14,7 +14,7 @@
 # the kit's own directory (shown as /home/you/boxlab), the host's name
 # (shown as vm), container ids, pids (also the short ones of a machine
 # whose pid numbers wrapped around: ps's first column, a state file's
-# runtime line), numbers of four digits or more (inodes, uids), times in ms,
+# runtime line, a subnet claim's line of three digits), numbers of four digits or more (inodes, uids), times in ms,
 # dates, MAC addresses, mktemp names, and runs of blanks.
 #
 # A block that goes on with the jobs and variables of the one before has
@@ -100,7 +100,7 @@ mask() {
 		-e 's/\b[0-9a-f]{8}\b/ID/g' \
 		-e 's/^([0-9]+ ){2}[0-9]+:[0-9]+ /N N N:N /' \
 		-e 's/\b(pid|clone\(.*\) =) [0-9]+/\1 N/g' \
-		-e 's/^runtime [0-9]+$/runtime N/; s/^ *[0-9]+ ([DRSTZ][a-zA-Z+<]*) /N \1 /' \
+		-e 's/^runtime [0-9]+$/runtime N/; s/^[0-9]{3}$/N/; s/^ *[0-9]+ ([DRSTZ][a-zA-Z+<]*) /N \1 /' \
 		-e 's/[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}/DATE/g' \
 		-e 's/[0-9]+\.[0-9]+ ms/T ms/g' \
 		-e 's/[0-9]+\.[0-9]+ s of CPU/T s of CPU/g; s/[0-9]+ KiB/N KiB/g' \
