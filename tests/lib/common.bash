@@ -22,10 +22,16 @@ STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
 
 # Written for bats 1.2 and newer (Ubuntu 22.04 has 1.2): no bats_load_library,
 # no `run` flags, no BATS_TEST_TMPDIR.
+#
+# bats-support, then bats-assert: their files sourced here one by one,
+# which is what their load.bash files do, less a dirname program for
+# each file, every test.
 load_libs() {
-	local lib=${BATS_LIB_PATH:-/usr/lib/bats}
-	load "${lib%%:*}/bats-support/load.bash"
-	load "${lib%%:*}/bats-assert/load.bash"
+	local lib=${BATS_LIB_PATH:-/usr/lib/bats} file
+	# shellcheck disable=SC1090 # where BATS_LIB_PATH says
+	for file in "${lib%%:*}"/bats-support/src/*.bash "${lib%%:*}"/bats-assert/src/*.bash; do
+		source "$file"
+	done
 	cd "$TOP" || return 1
 	TEST_TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/boxlab-test.XXXXXX")
 }
@@ -157,12 +163,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 # living in it (their root directory is the rootfs) or still running the
 # runtime.  Only what concerns the test rootfs, so that a container a
 # learner runs by hand meanwhile is not taken for a leftover.
+#
+# Bash builtins only, no other program: this runs twice a test, over
+# every process and mount, and starting a program costs more than the
+# whole walk.
 host_state() {
-	local pid args root=$ROOTFS
+	local pid args root=$ROOTFS point _
 	# mountinfo names mount points from /.
 	[[ $root == /* ]] || root=$TOP/$root
-	awk -v r="$root" 'index($5, r) == 1 { print "mount:", $5 }' /proc/self/mountinfo | sort
-	# Bash builtins only: this runs twice a test, over every process.
+	while read -r _ _ _ _ point _; do
+		[[ $point == "$root"* ]] && echo "mount: $point"
+	done </proc/self/mountinfo
 	for pid in /proc/[0-9]*; do
 		args=()
 		# A process may end between the glob and the read: skip it.
@@ -174,28 +185,44 @@ host_state() {
 	done
 	# Host ends of veths, and the runtime's notes of which /30 is whose
 	# (containers run by hand with --net veth during the tests show here too).
-	ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^bx/ { print "link:", $2 }'
-	ls /run/boxlab/subnets 2>/dev/null | sed 's/^/subnet claim: /'
+	existing "link: " /sys/class/net/bx*
+	existing "subnet claim: " /run/boxlab/subnets/*
 	# Containers' cgroups, the runtimes' state files and the overlays'
 	# state dirs, as root and as the rootless user.
-	container_cgroups | sed 's/^/cgroup: /'
-	ls -d /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/* 2>/dev/null | sed 's/^/state file: /'
-	state_dirs | sed 's/^/state dir: /'
+	container_cgroups "cgroup: "
+	existing "state file: " /run/boxlab/containers/* "/tmp/boxlab-$ROOTLESS_UID"/containers/*
+	state_dirs "state dir: "
 	# An image store's work in progress (step 09): what a failed or
 	# killed import or pull left.
-	ls -d "${BOXLAB_STORE_DIR:-/var/lib/boxlab/store}"/tmp/* 2>/dev/null | sed 's/^/store work: /'
+	existing "store work: " "${BOXLAB_STORE_DIR:-/var/lib/boxlab/store}"/tmp/*
 	return 0
 }
 
-# The containers' state dirs (step 08), as root and rootless.
-state_dirs() {
-	ls -d /var/lib/boxlab/$ID_GLOB "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB 2>/dev/null
+# existing LABEL PATH...: "LABEL PATH" for each PATH that is there (a
+# glob that matched nothing stays as it is, and is not).
+existing() {
+	local label=$1 path
+	shift
+	for path; do
+		[ -e "$path" ] && echo "$label$path"
+	done
+	return 0
 }
 
-# Every container's cgroup directory, on cgroup v2 (boxlab/ID) and v1
-# (CONTROLLER/boxlab/ID).
+# state_dirs [LABEL]: the containers' state dirs (step 08), as root and
+# rootless.
+state_dirs() {
+	existing "${1:-}" /var/lib/boxlab/$ID_GLOB "/tmp/boxlab-$ROOTLESS_UID"/$ID_GLOB
+}
+
+# container_cgroups [LABEL]: every container's cgroup directory, on
+# cgroup v2 (boxlab/ID) and v1 (CONTROLLER/boxlab/ID).
 container_cgroups() {
-	find /sys/fs/cgroup/boxlab /sys/fs/cgroup/*/boxlab -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort
+	local dir
+	for dir in /sys/fs/cgroup/boxlab/*/ /sys/fs/cgroup/*/boxlab/*/; do
+		[ -d "$dir" ] && echo "${1:-}${dir%/}"
+	done
+	return 0
 }
 
 # The id of the cgroup that holds a process: the running container's.
@@ -222,11 +249,14 @@ cgroup_cpu_usec() {
 only_dying_links() {
 	local extra
 	extra=$(diff "$TEST_TMP/host-state.before" "$TEST_TMP/host-state.after" | grep '^[<>]') || return 1
-	! grep -qv '^> link: bx' <<<"$extra"
+	! grep -qv '^> link: /sys/class/net/bx' <<<"$extra"
 }
 
+# The host's state, to compare with after the test.  In a subshell
+# without bats' DEBUG trap, which would run before every command of the
+# walk and make it several times slower.
 remember_host_state() {
-	host_state >"$TEST_TMP/host-state.before"
+	(trap - DEBUG; host_state) >"$TEST_TMP/host-state.before"
 }
 
 # Fails, showing the difference, when the host is not as it was.
@@ -234,7 +264,11 @@ assert_nothing_left() {
 	local deadline=$((SECONDS + 60))
 	# A setup that failed before load_libs has nothing to compare.
 	[ -n "${TEST_TMP:-}" ] || return 0
-	host_state >"$TEST_TMP/host-state.after"
+	(trap - DEBUG; host_state) >"$TEST_TMP/host-state.after"
+	if [ "$(<"$TEST_TMP/host-state.before")" = "$(<"$TEST_TMP/host-state.after")" ]; then
+		rm -rf "$TEST_TMP"
+		return 0
+	fi
 	# The kernel deletes a veth with the container's network namespace,
 	# in the background, and the runtime does not wait for it: give host
 	# ends that are the only difference time to go.  On hardware that is
@@ -242,7 +276,7 @@ assert_nothing_left() {
 	# is slower.
 	while [ $SECONDS -lt $deadline ] && only_dying_links; do
 		sleep 0.1
-		host_state >"$TEST_TMP/host-state.after"
+		(trap - DEBUG; host_state) >"$TEST_TMP/host-state.after"
 	done
 	if ! diff -u "$TEST_TMP/host-state.before" "$TEST_TMP/host-state.after"; then
 		echo "the run left something behind on the host (see the diff above)"
