@@ -156,7 +156,7 @@ failed:
 }
 
 /* 1 if name is among the first n names of keep or of dropped */
-static int seen(char **names, int n, const char *name)
+static int seen(const char **names, int n, const char *name)
 {
 	while (n-- > 0)
 		if (strcmp(names[n], name) == 0)
@@ -165,55 +165,42 @@ static int seen(char **names, int n, const char *name)
 }
 
 /*
- * Keep only user.* attributes that are not overlay's.  A pax tar may
- * carry an attribute twice (libarchive's and star's headers): once
- * counts.
+ * Keep only user.* attributes that are not overlay's, on files and
+ * directories.  A pax tar may carry an attribute twice (libarchive's and
+ * star's headers): once counts.  What is kept waits in an entry of its
+ * own, which copies it, while the entry's own list is emptied.
  */
 static void filter_xattrs(struct archive_entry *e, struct unpack_stats *st)
 {
-	struct {
-		char *name;
-		void *value;
-		size_t size;
-	} keep[32];
-	char *dropped[32], *kept[32];
-	int n = 0, ndropped = 0, i;
-	const char *name;
+	struct archive_entry *keep;
+	const char *names[64], *name;
 	const void *value;
 	size_t size;
+	int n = 0;
 	mode_t type = archive_entry_filetype(e);
 
 	if (archive_entry_xattr_reset(e) == 0)
 		return;
+	keep = archive_entry_new();
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		for (i = 0; i < n; i++)
-			kept[i] = keep[i].name;
-		if (seen(kept, n, name) || seen(dropped, ndropped, name))
+		/* the names stay valid until the list is cleared, below */
+		if (seen(names, n, name))
 			continue;
-		if (strncmp(name, "user.", 5) == 0 && strncmp(name, "user.overlay.", 13) != 0 &&
-		    (type == AE_IFREG || type == AE_IFDIR) && n < 32) {
-			keep[n].name = strdup(name);
-			keep[n].value = malloc(size ? size : 1);
-			if (keep[n].name && keep[n].value) {
-				memcpy(keep[n].value, value, size);
-				keep[n++].size = size;
-				continue;
-			}
-			free(keep[n].name);
-			free(keep[n].value);
-		}
-		if (ndropped < 32 && (dropped[ndropped] = strdup(name)) != NULL)
-			ndropped++;
-		st->xattrs++;
+		if (n < 64)
+			names[n++] = name;
+		if (keep && strncmp(name, "user.", 5) == 0 && strncmp(name, "user.overlay.", 13) != 0 &&
+		    (type == AE_IFREG || type == AE_IFDIR))
+			archive_entry_xattr_add_entry(keep, name, value, size);
+		else
+			st->xattrs++;
 	}
-	while (ndropped > 0)
-		free(dropped[--ndropped]);
 	archive_entry_xattr_clear(e);
-	for (i = 0; i < n; i++) {
-		archive_entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
-		free(keep[i].name);
-		free(keep[i].value);
-	}
+	if (!keep)
+		return;
+	if (archive_entry_xattr_reset(keep) > 0)
+		while (archive_entry_xattr_next(keep, &name, &value, &size) == ARCHIVE_OK)
+			archive_entry_xattr_add_entry(e, name, value, size);
+	archive_entry_free(keep);
 }
 
 static int copy_data(struct archive *in, struct archive *out)

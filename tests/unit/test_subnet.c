@@ -9,7 +9,6 @@
  * on the host (a container running meanwhile) takes a /30 from them.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,6 +27,7 @@
 #include <cmocka.h>
 
 #include "netlink.h"
+#include "state.h"
 #include "subnet.h"
 
 static int own_netns; /* 1 when main() could unshare one */
@@ -51,27 +51,6 @@ static int setup(void **state)
 	snprintf(t->dir, sizeof(t->dir), "%s/run/subnets", t->top);
 	*state = t;
 	return 0;
-}
-
-/* rm -r of a directory holding only files and directories. */
-static void remove_tree(const char *path)
-{
-	char sub[PATH_MAX];
-	struct dirent *d;
-	DIR *dp = opendir(path);
-
-	if (!dp) {
-		unlink(path);
-		return;
-	}
-	while ((d = readdir(dp)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, d->d_name);
-		remove_tree(sub);
-	}
-	closedir(dp);
-	rmdir(path);
 }
 
 static int teardown(void **state)
