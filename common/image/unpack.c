@@ -188,7 +188,8 @@ static void filter_xattrs(struct archive_entry *e, struct unpack_stats *st)
 			continue;
 		if (n < 64)
 			names[n++] = name;
-		if (keep && strncmp(name, "user.", 5) == 0 && strncmp(name, "user.overlay.", 13) != 0 &&
+		if (keep && strncmp(name, "user.", 5) == 0 &&
+		    strncmp(name, "user.overlay.", 13) != 0 &&
 		    (type == AE_IFREG || type == AE_IFDIR))
 			archive_entry_xattr_add_entry(keep, name, value, size);
 		else
