@@ -117,6 +117,14 @@ TEST_IMAGE := build/images/busybox-oci/index.json
 $(TEST_IMAGE): tests/lib/mkimage.sh tests/lib/image.bash | deps-test
 	@TOP=$(CURDIR) bash -c 'source tests/lib/image.bash && test_image >/dev/null'
 
+# A real distribution's image for the image tests (tests/image/debian.bats):
+# a minimal Debian, debootstrapped once from Debian's archive (about two
+# minutes), in three layers.
+DEBIAN_IMAGE := build/images/debian-oci/index.json
+
+$(DEBIAN_IMAGE): tests/lib/mkimage.sh tests/lib/image.bash | deps-test
+	@TOP=$(CURDIR) bash -c 'source tests/lib/image.bash && debian_image >/dev/null'
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
 $(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(wildcard tests/unit/*.h) | deps-test
@@ -159,14 +167,15 @@ cli: deps-test $(TEST_INPUTS) ## the command-line and error-message tests of eve
 	@tests/cli.sh $(STEPS)
 
 # Step 09 on: images end to end, from files and from a registry on
-# 127.0.0.1, as root, for each step from 09 on.
+# 127.0.0.1, as root, for each step from 09 on: the test image, then the
+# Debian one.
 IMAGE_STEPS := $(foreach s,$(STEPS),$(if $(call image_step,$(s)),$(s)))
 
-image-tests: deps-test $(TEST_INPUTS) ## the image tests (step 09 on): import, pull, run, bad input
+image-tests: deps-test $(TEST_INPUTS) $(DEBIAN_IMAGE) ## the image tests (step 09 on): import, pull, run, bad input, a Debian
 	@tests/require-root.sh "make image-tests"
 	@mkdir -p build/tap
-	@status=0; for s in $(IMAGE_STEPS); do n=$${s#step0}; n=$${n%%-*}; \
-		STEP=$$n bats --tap tests/image/image.bats >build/tap/image-step$$n.tap || status=1; \
+	@status=0; for s in $(IMAGE_STEPS); do n=$${s#step}; n=$${n%%-*}; n=$${n#0}; \
+		STEP=$$n bats --tap tests/image/image.bats tests/image/debian.bats >build/tap/image-step$$n.tap || status=1; \
 		printf 'images, step %s: %s passed, %s failed\n' $$n \
 			"$$(grep -c '^ok' build/tap/image-step$$n.tap)" "$$(grep -c '^not ok' build/tap/image-step$$n.tap)"; \
 		grep -A30 '^not ok' build/tap/image-step$$n.tap | grep -v '^ok' || true; \
@@ -186,7 +195,7 @@ test: ## install what is missing, build, and run every test
 	@tests/require-root.sh "make test"
 	@scripts/deps.sh build test bench
 	@rm -rf build/tap
-	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe build/bench/timer $(TEST_IMAGE)
+	@$(MAKE) --no-print-directory all asan $(TEST_ROOTFS)/usr/bin/probe $(TEST_ROOTFS)-rootless/usr/bin/probe build/bench/timer $(TEST_IMAGE) $(DEBIAN_IMAGE)
 	@status=0; \
 	$(MAKE) --no-print-directory unit || status=1; \
 	SHARED=1 $(MAKE) --no-print-directory cli || status=1; \
@@ -277,7 +286,7 @@ build/bench/timer: scripts/bench/timer.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
-bench: all rootfs build/bench/timer $(TEST_IMAGE) ## time every step beside chroot, unshare, bwrap, crun and runc; step 09 image beside directory runs, import beside umoci
+bench: all rootfs build/bench/timer $(TEST_IMAGE) $(DEBIAN_IMAGE) ## time every step beside chroot, unshare, bwrap, crun and runc; step 09 image beside directory runs, import beside umoci
 	@tests/require-root.sh "make bench"
 	@scripts/bench.sh
 

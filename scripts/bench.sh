@@ -17,7 +17,7 @@
 # layers given as directories, ROOTFS and --layer.  Then it starts
 # CONCURRENT containers at once, step 08's and crun's, and counts
 # containers per second, and times step 09's image import beside umoci
-# unpack of the same layout.
+# unpack of the same layout, for the test image and for a minimal Debian.
 #
 # It prints a table, the cost of each step's feature and the targets, and
 # writes them with the raw figures to results.txt and as a bar chart to
@@ -33,8 +33,9 @@ readonly me="boxlab bench"
 readonly work=build/bench out=${BENCH_OUT:-build/bench}
 readonly runs=${RUNS:-200} warmup=${WARMUP:-20} concurrent=${CONCURRENT:-100}
 readonly limits=(--memory 64M --cpus 1 --pids-limit 64)
-# step 09's image: the tests' (make bench makes it)
-readonly image=build/images/busybox-oci
+# step 09's images: the tests' busybox one and their Debian (make bench
+# makes them)
+readonly image=build/images/busybox-oci debian=build/images/debian-oci
 
 say() { printf '%s: %s\n' "$me" "$*" >&2; }
 
@@ -278,30 +279,36 @@ targets() {
 	printf 'the runtime'"'"'s peak RSS, largest step:    %s MiB  (target: at most 2 MiB)\n' "$rss"
 }
 
-# Step 09's image import beside umoci unpack of the same layout, each into
-# a directory of its own, taking turns, IMPORTS times: their medians, ms.
+# imports NAME LAYOUT: step 09's import of LAYOUT beside umoci unpack of
+# it, each into a directory of its own, taking turns, IMPORTS times:
+# "NAME import MICROSECONDS" and "NAME umoci MICROSECONDS" lines.
 imports() {
 	local i t0
 	for ((i = 0; i < ${IMPORTS:-5}; i++)); do
 		rm -rf "$work/import-store" "$work/umoci-bundle"
 		t0=$(date +%s%N)
-		BOXLAB_STORE_DIR=$PWD/$work/import-store step09-image/container image import "$image" >/dev/null
-		echo "import $((($(date +%s%N) - t0) / 1000))"
+		BOXLAB_STORE_DIR=$PWD/$work/import-store step09-image/container image import "$2" >/dev/null
+		echo "$1 import $((($(date +%s%N) - t0) / 1000))"
 		t0=$(date +%s%N)
-		umoci unpack --image "$image:latest" "$work/umoci-bundle" >/dev/null 2>&1
-		echo "umoci $((($(date +%s%N) - t0) / 1000))"
+		umoci unpack --image "$2:latest" "$work/umoci-bundle" >/dev/null 2>&1
+		echo "$1 umoci $((($(date +%s%N) - t0) / 1000))"
 	done
 	rm -rf "$work/import-store" "$work/umoci-bundle"
 }
 
+# A line an image, in the order they ran: the medians, ms, and their ratio.
 import_table() {
-	sort -k1,1 -k2n "$out/imports.txt" | awk '
-		{ v[$1, ++n[$1]] = $2 }
+	sort -k1,2 -k3n "$out/imports.txt" | awk '
+		NR == FNR { if (!($1 in seen)) { seen[$1]; name[++images] = $1 }; next }
+		{ v[$1, $2, ++n[$1, $2]] = $3 }
 		END {
-			for (k in n) med[k] = v[k, int((n[k] + 1) / 2)] / 1000
-			printf "step09 image import of the test image: %.1f ms; umoci unpack of it: %.1f ms; import / umoci: %.2f  (target: at most 1.00)\n",
-				med["import"], med["umoci"], med["import"] / med["umoci"]
-		}'
+			for (k in n) { split(k, f, SUBSEP); med[k] = v[f[1], f[2], int((n[k] + 1) / 2)] / 1000 }
+			for (i = 1; i <= images; i++) {
+				im = med[name[i], "import"]; um = med[name[i], "umoci"]
+				printf "step09 image import of the %s image: %.1f ms; umoci unpack of it: %.1f ms; import / umoci: %.2f  (target: at most 1.00)\n",
+					name[i], im, um, im / um
+			}
+		}' "$out/imports.txt" -
 }
 
 # N containers at once: label N median-seconds-a-round failures.
@@ -357,8 +364,11 @@ main() {
 	BOXLAB_STORE_DIR=$PWD/$work/store in_bench_namespace "$work/timer" -n "$runs" -w "$warmup" "$out/commands" >"$out/times.tsv"
 	say "starting $concurrent at once, 3 rounds each"
 	in_bench_namespace "$work/timer" -j "$concurrent" -n 3 "$out/concurrent" >"$out/concurrent.tsv"
-	say "importing the test image ${IMPORTS:-5} times, and unpacking it with umoci as often"
-	imports >"$out/imports.txt"
+	say "importing the test image and the Debian one ${IMPORTS:-5} times each, and unpacking them with umoci as often"
+	{
+		imports test "$image"
+		imports Debian "$debian"
+	} >"$out/imports.txt"
 
 	{
 		echo "make bench: $(machine), $(date -u +%Y-%m-%d)"

@@ -60,6 +60,7 @@ test_packages=(
 	skopeo          # the test image as a docker-archive, zstd; pushed to the registry
 	docker-registry # a real registry on 127.0.0.1 to pull from
 	openssl         # the registry's TLS certificates and its token's signature
+	debootstrap     # a minimal Debian, the image tests' real distribution
 )
 readonly test_why="to run the tests"
 

@@ -45,6 +45,7 @@ teardown() {
 	assert_line --regexp "^the runtime's peak RSS, largest step: +[0-9.]+ MiB"
 	assert_line --regexp '^step09 image / the same layers as dirs: +[0-9.]+ '
 	assert_line --regexp '^step09 image import of the test image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
+	assert_line --regexp '^step09 image import of the Debian image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
 	# The picture: one bar per row of the table.
 	[ "$(head -c 4 "$out/bench.svg")" = "<svg" ]
 	[ "$(tail -n 1 "$out/bench.svg")" = "</svg>" ]

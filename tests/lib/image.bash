@@ -2,9 +2,10 @@
 # in (an OCI layout, an OCI tar, a docker-archive, zstd layers, a
 # multi-platform index), a local registry to pull it from (plain HTTP,
 # TLS, or behind a token server), and a listing of a store to show that
-# it did not change.  Everything is made here, offline, from Debian's
-# packages (umoci, skopeo, docker-registry, openssl, busybox-static):
-# no image is kept in the repository.
+# it did not change; and a real distribution's image, a minimal Debian.
+# Everything is made here from Debian's packages (umoci, skopeo,
+# docker-registry, openssl, busybox-static, debootstrap), offline but for
+# the one debootstrap: no image is kept in the repository.
 #
 # Loaded by bats files after common.bash: TOP is the repository, and
 # TEST_TMP the test's own temporary directory, where the registries live.
@@ -20,32 +21,52 @@ _skopeo() {
 }
 
 # test_image: print the path of the test image, an OCI layout with the
-# tag "latest" made by mkimage.sh.  It is kept in build/images and made
-# again only when mkimage.sh (or /bin/busybox) is newer than it, or it is
-# missing.  It is made in a temporary directory and renamed into place
-# under a lock, so that two tests starting together make it once, and a
-# run killed halfway leaves no half layout for the next one to use.
+# tag "latest" made by mkimage.sh from busybox.  It is made again only
+# when mkimage.sh or /bin/busybox is newer than it.
 test_image() {
-	local dir=$TOP/build/images dest mk=$IMAGE_LIB_DIR/mkimage.sh tmp fd status=0
-	dest=$dir/busybox-oci
-	if _image_is_fresh "$dest" "$mk"; then
+	_kept_image busybox-oci "$IMAGE_LIB_DIR/mkimage.sh /bin/busybox" busybox
+}
+
+# debian_image: print the path of the Debian image, an OCI layout with
+# the tag "latest" made by mkimage.sh from a minimal Debian.  That Debian
+# is debootstrapped once, from Debian's archive (about two minutes: a
+# line on stderr says so), and kept as a tar beside the layout.
+debian_image() {
+	local tar=$TOP/build/images/debian-minbase.tar
+	_image_is_fresh "$tar" "" ||
+		echo "making a minimal Debian for the image tests with debootstrap: about two minutes, once" >&2
+	_kept_image debian-minbase.tar "" debootstrap >/dev/null &&
+		_kept_image debian-oci "$IMAGE_LIB_DIR/mkimage.sh $tar" debian "$tar"
+}
+
+# _kept_image NAME DEPS KIND [ARG]: print the path of build/images/NAME,
+# made first by "mkimage.sh KIND PATH [ARG]" if it is missing or older
+# than one of the files in DEPS (a list, by spaces).  It is made in a
+# temporary directory and renamed into place under a lock, so that two
+# tests starting together make it once, and a run killed halfway leaves
+# nothing half made for the next one to use.
+_kept_image() {
+	local name=$1 deps=$2 kind=$3 dir=$TOP/build/images dest tmp fd status=0
+	shift 3
+	dest=$dir/$name
+	if _image_is_fresh "$dest" "$deps"; then
 		echo "$dest"
 		return 0
 	fi
 	mkdir -p "$dir" || return 1
-	exec {fd}>"$dir/.busybox-oci.lock" || return 1
+	exec {fd}>"$dir/.$name.lock" || return 1
 	flock "$fd" || status=$?
 	# Someone else may have made it while we waited for the lock.
-	if [ "$status" -eq 0 ] && ! _image_is_fresh "$dest" "$mk"; then
+	if [ "$status" -eq 0 ] && ! _image_is_fresh "$dest" "$deps"; then
 		# Holding the lock, any temporary directory is a killed run's.
-		rm -rf "$dir"/.busybox-oci.tmp.*
-		tmp=$(mktemp -d "$dir/.busybox-oci.tmp.XXXXXX") || status=$?
+		rm -rf "$dir/.$name.tmp."*
+		tmp=$(mktemp -d "$dir/.$name.tmp.XXXXXX") || status=$?
 		if [ "$status" -eq 0 ]; then
-			# The old layout leaves by a rename too: a test still using
+			# The old one leaves by a rename too: a test still using
 			# it sees either the old or the new one, never a mix.
-			"$mk" "$tmp/layout" && touch "$tmp/layout" &&
+			"$IMAGE_LIB_DIR/mkimage.sh" "$kind" "$tmp/$name" "$@" && touch "$tmp/$name" &&
 				{ [ ! -e "$dest" ] || mv -T "$dest" "$tmp/old"; } &&
-				mv -T "$tmp/layout" "$dest" || status=$?
+				mv -T "$tmp/$name" "$dest" || status=$?
 			rm -rf "$tmp"
 		fi
 	fi
@@ -54,10 +75,14 @@ test_image() {
 	echo "$dest"
 }
 
-# _image_is_fresh LAYOUT SCRIPT: the layout is there (it only ever
-# appears whole) and not older than the script or the busybox it holds.
+# _image_is_fresh PATH DEPS: PATH is there (it only ever appears whole)
+# and not older than any file of DEPS.
 _image_is_fresh() {
-	[ -f "$1/index.json" ] && [ ! "$2" -nt "$1" ] && [ ! /bin/busybox -nt "$1" ]
+	local dep
+	[ -e "$1" ] || return 1
+	for dep in $2; do
+		[ ! "$dep" -nt "$1" ] || return 1
+	done
 }
 
 # docker_archive OUT [NAME:TAG]: write the test image as a docker-archive

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# mkimage.sh OUT: make the tests' image, an OCI image layout at OUT (which
-# must not exist yet) with the tag "latest", from the host's static busybox.
+# mkimage.sh busybox OUT: make the tests' image, an OCI image layout at OUT
+# (which must not exist yet) with the tag "latest", from the host's
+# static busybox.
+# mkimage.sh debootstrap TAR: a minimal Debian (debootstrap's minbase of
+# bookworm, from Debian's archive: about two minutes), as a tar at TAR.
+# mkimage.sh debian OUT TAR: a real distribution's image from that tar,
+# an OCI layout at OUT with the tag "latest".
 #
-# Three layers, each a case an image runtime must get right:
+# The busybox image has three layers, each a case an image runtime must
+# get right:
 #   1. busybox and a link per applet in /bin, /etc/passwd and /etc/group
 #      (users root and app), a file a later layer deletes (/etc/gone), a
 #      directory a later layer hides (/opt/dir with a and b), a hard link
@@ -11,8 +17,14 @@
 #   2. a whiteout: etc/.wh.gone deletes /etc/gone;
 #   3. an opaque directory: opt/dir/.wh..wh..opq hides a and b, and the
 #      same layer adds opt/dir/c.
-# The config runs /bin/sh -c 'echo $GREETING from $(id -un) in $PWD' as
+# Its config runs /bin/sh -c 'echo $GREETING from $(id -un) in $PWD' as
 # app in /home/app, with PATH=/bin and GREETING=hello.
+#
+# The Debian image has three layers too, as an image built on Debian's
+# has them: the base system; a layer that deletes the packages'
+# changelogs (a whiteout each, dozens of them); a layer that replaces
+# /etc/apt/apt.conf.d with a directory of one file (opaque).  Its config
+# runs bash, as root.
 #
 # The same input gives the same bytes on every run: names sorted, times
 # zero, owners as numbers, no access or change times in the tar headers,
@@ -21,8 +33,8 @@
 # "insert" writes tars without their end blocks.
 #
 # Prints nothing on success; on failure one line on stderr, exit 1, and
-# neither OUT nor a temporary directory is left behind.  Needs root (or
-# CAP_CHOWN) to give /home/app its owner.
+# neither OUT (or TAR) nor a temporary directory is left behind.  Needs
+# root (or CAP_CHOWN) to give files their owners.
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -36,8 +48,19 @@ fail() {
 	exit 1
 }
 
-[ $# -eq 1 ] || fail "usage: $me OUT"
-out=$1
+usage="usage: $me busybox OUT | debootstrap TAR | debian OUT TAR"
+[ $# -ge 2 ] || fail "$usage"
+kind=$1 out=$2 tar=
+case $kind in
+busybox) [ $# -eq 2 ] || fail "$usage" ;;
+debootstrap) [ $# -eq 2 ] || fail "$usage" ;;
+debian)
+	[ $# -eq 3 ] || fail "$usage"
+	tar=$3
+	[ -f "$tar" ] || fail "cannot make an image from $tar: there is no such file"
+	;;
+*) fail "$usage" ;;
+esac
 if [ -e "$out" ] || [ -L "$out" ]; then
 	fail "cannot make $out: it exists"
 fi
@@ -80,8 +103,8 @@ tarit() {
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime "$@"
 }
 
-# layer1 DIR: the base system's files.
-layer1() {
+# busybox_layer1 DIR: the base system's files.
+busybox_layer1() {
 	local r=$1 a applets
 	mkdir -p "$r"/bin "$r"/etc "$r"/opt/dir "$r"/home/app "$r"/tmp "$r"/root &&
 		cp /bin/busybox "$r"/bin/busybox &&
@@ -102,42 +125,86 @@ layer1() {
 		chmod 0700 "$r"/root
 }
 
-# layer2 DIR: a whiteout, deleting /etc/gone.
-layer2() {
+# busybox_layer2 DIR: a whiteout, deleting /etc/gone.
+busybox_layer2() {
 	mkdir -p "$1"/etc && : >"$1"/etc/.wh.gone
 }
 
-# layer3 DIR: an opaque directory, and a file of its own in it.
-layer3() {
+# busybox_layer3 DIR: an opaque directory, and a file of its own in it.
+busybox_layer3() {
 	mkdir -p "$1"/opt/dir && : >"$1"/opt/dir/.wh..wh..opq && echo c >"$1"/opt/dir/c
 }
 
-step "make layer 1's files" layer1 "$work"/l1
-step "make layer 2's files" layer2 "$work"/l2
-step "make layer 3's files" layer3 "$work"/l3
-# Real layers spell names both ways, so the fixture does too: layer 1
-# with a root entry "./" and names like "./bin/busybox", the others
-# without the "./".
-step "write layer 1" tarit -C "$work"/l1 -cf "$work"/1.tar .
-step "write layer 2" tarit --owner=0 --group=0 -C "$work"/l2 -cf "$work"/2.tar etc
-step "write layer 3" tarit --owner=0 --group=0 -C "$work"/l3 -cf "$work"/3.tar opt
+# debian_layer2 DIR: a whiteout for each package's changelog in layer 1.
+debian_layer2() {
+	local name
+	mkdir -p "$1" || return 1
+	while read -r name; do
+		name=${name#./}
+		mkdir -p "$1/${name%/*}" && : >"$1/${name%/*}/.wh.${name##*/}" || return 1
+	done < <(tar -tf "$tar" | grep -E '^(\./)?usr/share/doc/[^/]+/changelog[^/]*\.gz$')
+	[ -d "$1"/usr/share/doc ] || { echo "no changelog in $tar"; return 1; }
+}
 
-made_out=1
-step "make the layout $out" umoci init --layout "$out"
-step "make the image" umoci new --image "$out":latest
-for n in 1 2 3; do
-	step "add layer $n" umoci raw add-layer --image "$out":latest \
-		--history.created "$EPOCH" --history.created_by "layer $n" "$work/$n.tar"
-done
-# The literal $GREETING and $(id -un) are for the container's shell.
-# shellcheck disable=SC2016
-step "write the config" umoci config --image "$out":latest --no-history \
-	--created "$EPOCH" --os linux --architecture "$arch" \
-	--config.env PATH=/bin --config.env GREETING=hello \
-	--config.entrypoint /bin/sh \
-	--config.cmd -c --config.cmd 'echo $GREETING from $(id -un) in $PWD' \
-	--config.workingdir /home/app --config.user app
-step "remove unused blobs" umoci gc --layout "$out"
-# umoci writes blobs 0600: let the unprivileged user of rootless tests
-# read the image too.
-step "open the layout to every user" chmod -R a+rX "$out"
+# debian_layer3 DIR: /etc/apt/apt.conf.d made opaque, with one file.
+debian_layer3() {
+	mkdir -p "$1"/etc/apt/apt.conf.d &&
+		: >"$1"/etc/apt/apt.conf.d/.wh..wh..opq &&
+		echo 'APT::Install-Recommends "false";' >"$1"/etc/apt/apt.conf.d/90boxlab
+}
+
+# layout CONFIG...: the three layers in $work/1.tar ... 3.tar as an OCI
+# layout at OUT, with "umoci config" given CONFIG.
+layout() {
+	made_out=1
+	step "make the layout $out" umoci init --layout "$out"
+	step "make the image" umoci new --image "$out":latest
+	for n in 1 2 3; do
+		step "add layer $n" umoci raw add-layer --image "$out":latest \
+			--history.created "$EPOCH" --history.created_by "layer $n" "$work/$n.tar"
+	done
+	step "write the config" umoci config --image "$out":latest --no-history \
+		--created "$EPOCH" --os linux --architecture "$arch" "$@"
+	step "remove unused blobs" umoci gc --layout "$out"
+	# umoci writes blobs 0600: let the unprivileged user of rootless tests
+	# read the image too.
+	step "open the layout to every user" chmod -R a+rX "$out"
+}
+
+case $kind in
+busybox)
+	step "make layer 1's files" busybox_layer1 "$work"/l1
+	step "make layer 2's files" busybox_layer2 "$work"/l2
+	step "make layer 3's files" busybox_layer3 "$work"/l3
+	# Real layers spell names both ways, so the fixture does too: layer 1
+	# with a root entry "./" and names like "./bin/busybox", the others
+	# without the "./".
+	step "write layer 1" tarit -C "$work"/l1 -cf "$work"/1.tar .
+	step "write layer 2" tarit --owner=0 --group=0 -C "$work"/l2 -cf "$work"/2.tar etc
+	step "write layer 3" tarit --owner=0 --group=0 -C "$work"/l3 -cf "$work"/3.tar opt
+	# The literal $GREETING and $(id -un) are for the container's shell.
+	# shellcheck disable=SC2016
+	layout --config.env PATH=/bin --config.env GREETING=hello \
+		--config.entrypoint /bin/sh \
+		--config.cmd -c --config.cmd 'echo $GREETING from $(id -un) in $PWD' \
+		--config.workingdir /home/app --config.user app
+	;;
+debootstrap)
+	# debootstrap mounts /proc and /sys in the tree it makes: in a mount
+	# namespace of its own, so that the host never sees them.
+	step "debootstrap a minimal Debian" unshare -m --propagation private \
+		debootstrap --variant=minbase --arch="$arch" bookworm "$work"/root \
+		"${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+	made_out=1
+	step "write $out" tarit -C "$work"/root -cf "$out" .
+	;;
+debian)
+	step "make layer 2's files" debian_layer2 "$work"/l2
+	step "make layer 3's files" debian_layer3 "$work"/l3
+	step "take layer 1" ln -s "$(realpath "$tar")" "$work"/1.tar
+	step "write layer 2" tarit --owner=0 --group=0 -C "$work"/l2 -cf "$work"/2.tar usr
+	step "write layer 3" tarit --owner=0 --group=0 -C "$work"/l3 -cf "$work"/3.tar etc
+	layout --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		--config.cmd bash
+	;;
+esac
