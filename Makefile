@@ -2,7 +2,7 @@
 # per step.  `make help` lists the targets.
 
 SHELL      := /bin/bash
-STEPS      := $(sort $(wildcard step0[1-9]-*))
+STEPS      := $(sort $(wildcard step[0-9][0-9]-*))
 NEWEST     := $(lastword $(STEPS))
 CC         ?= cc
 CFLAGS     ?= -O2 -g
@@ -22,6 +22,11 @@ IMAGE_LIBS := -Wl,-Bstatic -larchive -ljansson -lnettle -lacl -llzma -lzstd -llz
               -Wl,-Bdynamic -ldl
 # The sanitizer build and the unit tests load them as shared libraries.
 IMAGE_SO   := -larchive -ljansson -lnettle
+# What the steps that harden the container (10 on) add: the seccomp
+# filter, built with Debian's libseccomp, linked statically too.
+HARDEN_SRC := $(wildcard common/seccomp/*.c)
+HARDEN_HDR := $(wildcard common/seccomp/*.h)
+HARDEN_LIBS := -Wl,-Bstatic -lseccomp -Wl,-Bdynamic
 
 BINS       := $(STEPS:%=%/container)
 ASAN_BINS  := $(STEPS:%=build/asan/%/container)
@@ -33,10 +38,14 @@ TEST_ROOTFS := build/test-rootfs
 step_number = $(patsubst 0%,%,$(firstword $(subst -, ,$(patsubst step%,%,$(1)))))
 step_cflags = -std=gnu11 -Icommon $(WARNINGS) \
               -DSTEP=$(call step_number,$(1)) -DSTEP_NAME='"$(1)"'
-# Steps 09 on run images: they link common/image/ and its libraries.
+# Steps 09 on run images: they link common/image/ and its libraries;
+# steps 10 on, common/seccomp/ and libseccomp too.
 image_step  = $(filter-out 1 2 3 4 5 6 7 8,$(call step_number,$(1)))
-step_src    = $(COMMON_SRC) $(if $(call image_step,$(1)),$(IMAGE_SRC))
-step_libs   = $(if $(call image_step,$(1)),$(IMAGE_LIBS))
+harden_step = $(filter-out 9,$(call image_step,$(1)))
+step_src    = $(COMMON_SRC) $(if $(call image_step,$(1)),$(IMAGE_SRC)) \
+              $(if $(call harden_step,$(1)),$(HARDEN_SRC))
+step_libs   = $(if $(call harden_step,$(1)),$(HARDEN_LIBS)) $(if $(call image_step,$(1)),$(IMAGE_LIBS))
+step_so     = $(if $(call harden_step,$(1)),-lseccomp) $(if $(call image_step,$(1)),$(IMAGE_SO))
 
 .PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures lint rootfs shell test test-vm unit matrix matrix-rootless check cli image-tests diff doctor asan clean \
         lab lab-test grade demo present bench arm64 test-arm64 test-fresh pictures reset-host
@@ -51,7 +60,7 @@ help: ## list the targets
 # millisecond of a run) and half a megabyte less memory.  Nothing here
 # needs glibc's run-time modules (NSS, iconv), which a static binary lacks.
 # From step 09 on, the C library alone is linked dynamically (§ IMAGE_LIBS).
-$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) | deps-build
+$(BINS): %/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(HARDEN_SRC) $(HARDEN_HDR) | deps-build
 	$(CC) $(call step_cflags,$*) $(CFLAGS) $(if $(call image_step,$*),,-static) -o $@ $< \
 		$(call step_src,$*) $(call step_libs,$*)
 
@@ -59,10 +68,10 @@ asan: $(ASAN_BINS) ## build every step with AddressSanitizer and UBSan
 
 # The sanitizer build: the binary is container.bin; container runs it
 # through tests/lib/asan-run, which drops one known false alarm.
-$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) | deps-build
+$(ASAN_BINS): build/asan/%/container: %/container.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(HARDEN_SRC) $(HARDEN_HDR) | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(call step_cflags,$*) -O1 -g $(SANITIZE) -o $@.bin $< $(call step_src,$*) \
-		$(if $(call image_step,$*),$(IMAGE_SO))
+		$(call step_so,$*)
 	@printf '#!/bin/sh\nexec "%s/tests/lib/asan-run" "%s/$@.bin" "$$@"\n' "$(CURDIR)" "$(CURDIR)" >$@
 	@chmod +x $@
 
@@ -86,28 +95,34 @@ rootfs: $(ROOTFS)/etc/boxlab-rootfs ## build rootfs/ from Debian's busybox-stati
 shell: all rootfs ## a shell in the newest step's container
 	$(NEWEST)/container run $(ROOTFS) /bin/sh
 
-# The probe runs inside containers: static, so it needs nothing from ROOTFS.
-$(PROBE): tests/probes/probe.c | deps-build
+# The probes run inside containers: static, so they need nothing from
+# ROOTFS (and no dynamic loader reads LD_* variables for euid, which is
+# setuid-root).
+$(PROBE) build/euid: build/%: tests/probes/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARNINGS) -O2 -static -o $@ $<
 
 # The tests' rootfs: the learner's rootfs plus the probe, so tests never
 # change rootfs/ itself, /scratch, which container root may write
-# whatever its uid on the host, and a script whose interpreter is missing.
-$(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE)
+# whatever its uid on the host, a script whose interpreter is missing,
+# and euid, setuid-root, which only prints its effective uid.
+$(TEST_ROOTFS)/usr/bin/probe: $(ROOTFS)/etc/boxlab-rootfs $(PROBE) build/euid
 	@rm -rf $(TEST_ROOTFS)
 	@cp -a $(ROOTFS) $(TEST_ROOTFS)
 	@mkdir -m 0777 $(TEST_ROOTFS)/scratch
 	@printf '#!/no/such/interpreter\n' >$(TEST_ROOTFS)/usr/bin/no-interpreter
 	@chmod 0755 $(TEST_ROOTFS)/usr/bin/no-interpreter
+	@install -m 4755 build/euid $(TEST_ROOTFS)/usr/bin/euid
 	@cp $(PROBE) $@
 
 # Rootless runs get an image of their own, as a user unpacks one: owned by
-# the unprivileged user who runs them, so that its root owns it inside.
+# the unprivileged user who runs them, so that its root owns it inside
+# (and euid is setuid to it: chown clears the bit).
 $(TEST_ROOTFS)-rootless/usr/bin/probe: $(TEST_ROOTFS)/usr/bin/probe
 	@rm -rf $(TEST_ROOTFS)-rootless
 	@cp -a $(TEST_ROOTFS) $(TEST_ROOTFS)-rootless
 	@chown -R 65534:65534 $(TEST_ROOTFS)-rootless
+	@chmod 4755 $(TEST_ROOTFS)-rootless/usr/bin/euid
 
 # Step 09's test image, an OCI layout made from busybox-static with umoci
 # (tests/lib/mkimage.sh): made once, before the tests that read it run,
@@ -127,10 +142,10 @@ $(DEBIAN_IMAGE): tests/lib/mkimage.sh tests/lib/image.bash | deps-test
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,build/unit/%,$(wildcard tests/unit/test_*.c))
 
-$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(wildcard tests/unit/*.h) | deps-test
+$(UNIT_TESTS): build/unit/%: tests/unit/%.c $(COMMON_SRC) $(COMMON_HDR) $(IMAGE_SRC) $(IMAGE_HDR) $(HARDEN_SRC) $(HARDEN_HDR) $(wildcard tests/unit/*.h) | deps-test
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) $(IMAGE_SRC) \
-		-lcmocka $(IMAGE_SO)
+	$(CC) -std=gnu11 -Icommon $(WARNINGS) -O1 -g $(SANITIZE) -o $@ $< $(COMMON_SRC) $(IMAGE_SRC) $(HARDEN_SRC) \
+		-lcmocka $(IMAGE_SO) -lseccomp
 
 unit: $(UNIT_TESTS) ## the cmocka tests of common/
 	@mkdir -p build/tap
@@ -297,7 +312,7 @@ diff: ## the lesson of step N: make diff STEP=N
 # The C as .clang-format lays it out (a table may keep a row a line
 # between clang-format off and on), and the shell scripts with no
 # shellcheck warning (a disable gives its reason on its line).
-LINT_C  := $(wildcard step*/container.c common/*.[ch] common/image/*.[ch] scripts/bench/*.c tests/*/*.c)
+LINT_C  := $(wildcard step*/container.c common/*.[ch] common/image/*.[ch] common/seccomp/*.[ch] scripts/bench/*.c tests/*/*.c)
 LINT_SH := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/*/*.sh tests/lib/*.bash tests/lib/asan-run tests/*/*.bats)
 
 lint: deps-lint ## check the C's layout (clang-format) and the scripts (shellcheck)

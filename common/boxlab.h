@@ -4,11 +4,13 @@
  * common/ holds what every step shares and no step teaches: the one way
  * to make a kernel call (kcall.h), the command line (cli.h), starting and
  * waiting for the container (process.h) and raw system calls (syscalls.h);
- * from step 09, images (image/).
+ * from step 09, images (image/); from step 10, capabilities by name
+ * (caps.h) and the seccomp filter (seccomp/).
  */
 #ifndef BOXLAB_H
 #define BOXLAB_H
 
+#include "caps.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "hints.h"
@@ -29,6 +31,11 @@
 #include "image/ref.h"
 #include "image/store.h"
 #include "image/user.h"
+#endif
+
+/* Steps 10 on filter system calls. */
+#if STEP >= 10
+#include "seccomp/filter.h"
 #endif
 
 #endif

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cli.h"
 #include "kcall.h"
 #include "parse.h"
@@ -29,6 +31,7 @@ static const char *const steps[] = {
 	[7] = "step07-cgroups",
 	[8] = "step08-overlay",
 	[9] = "step09-image",
+	[10] = "step10-harden",
 };
 /* clang-format on */
 
@@ -63,6 +66,10 @@ static const struct option_info options[] = {
 	{ "platform", 0, 9, "OS/ARCH", "pull the image for OS/ARCH, like linux/arm64 (default: this machine's)", CMD_PULL },
 	{ "cert-dir", 0, 9, "DIR", "trust the registry's certificate authority in DIR/ca.crt", CMD_PULL },
 	{ "insecure-registry", 0, 9, "HOST", "speak plain HTTP to registry HOST[:PORT]", CMD_PULL },
+	{ "cap-add", 0, 10, "CAPS", "give container root more capabilities, like NET_ADMIN (repeatable; ALL)", CMD_RUN },
+	{ "cap-drop", 0, 10, "CAPS", "take capabilities from its default 14, like NET_RAW (repeatable; ALL)", CMD_RUN },
+	{ "security-opt", 0, 10, "OPT", "no-new-privileges=false or seccomp=unconfined: turn one off", CMD_RUN },
+	{ "ulimit", 0, 10, "LIMIT", "a resource limit, NAME=SOFT[:HARD] (default: nofile=1024:524288)", CMD_RUN },
 };
 /* clang-format on */
 
@@ -124,6 +131,106 @@ static long online_cpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? n : 1;
+}
+
+/*
+ * --security-opt, as docker spells it: "no-new-privileges" (alone, or
+ * =true or =false) and "seccomp=unconfined".  docker's others name
+ * profiles and labels of AppArmor and SELinux, which boxlab leaves to
+ * the host.
+ */
+static int set_security_opt(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "no-new-privileges") == 0 ||
+	    strcmp(value, "no-new-privileges=true") == 0) {
+		c->no_new_privs = 1;
+	} else if (strcmp(value, "no-new-privileges=false") == 0) {
+		c->no_new_privs = 0;
+	} else if (strcmp(value, "seccomp=unconfined") == 0) {
+		c->seccomp = 0;
+	} else if (strncmp(value, "seccomp=", 8) == 0) {
+		return fail(
+			err, errlen,
+			"--security-opt \"%s\": boxlab has one seccomp filter, built in: seccomp=unconfined turns it off; it reads no profile files",
+			value);
+	} else {
+		return fail(
+			err, errlen,
+			"--security-opt \"%s\": use no-new-privileges=false or seccomp=unconfined (AppArmor and SELinux options are the host's business, not boxlab's)",
+			value);
+	}
+	return 0;
+}
+
+/* The limits --ulimit knows, by docker's names (setrlimit(2)). */
+static const struct {
+	const char *name;
+	int resource;
+} limits[] = {
+	{ "core", RLIMIT_CORE },	 { "cpu", RLIMIT_CPU },
+	{ "data", RLIMIT_DATA },	 { "fsize", RLIMIT_FSIZE },
+	{ "locks", RLIMIT_LOCKS },	 { "memlock", RLIMIT_MEMLOCK },
+	{ "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+	{ "nofile", RLIMIT_NOFILE },	 { "nproc", RLIMIT_NPROC },
+	{ "rss", RLIMIT_RSS },		 { "rtprio", RLIMIT_RTPRIO },
+	{ "rttime", RLIMIT_RTTIME },	 { "sigpending", RLIMIT_SIGPENDING },
+	{ "stack", RLIMIT_STACK },
+};
+
+/* "1024", or -1 or "unlimited" for no limit; -1 if it is neither. */
+static int parse_limit(const char *text, unsigned long long *value)
+{
+	char *end;
+
+	if (strcmp(text, "-1") == 0 || strcmp(text, "unlimited") == 0) {
+		*value = RLIM_INFINITY;
+		return 0;
+	}
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	return errno || *end || *value == RLIM_INFINITY ? -1 : 0;
+}
+
+/* --ulimit NAME=SOFT[:HARD], as docker spells it; a later one for the same NAME wins. */
+static int add_ulimit(struct config *c, const char *value, char *err, size_t errlen)
+{
+	const char *eq = strchr(value, '='), *colon;
+	char soft[32];
+	struct ulimit u = { -1, NULL, 0, 0 };
+	size_t i;
+	int n;
+
+	for (i = 0; eq && i < sizeof(limits) / sizeof(limits[0]); i++)
+		if (strlen(limits[i].name) == (size_t)(eq - value) &&
+		    strncmp(value, limits[i].name, (size_t)(eq - value)) == 0)
+			u = (struct ulimit){ limits[i].resource, limits[i].name, 0, 0 };
+	if (u.resource < 0)
+		return fail(
+			err, errlen,
+			"--ulimit \"%s\": use NAME=SOFT[:HARD], NAME one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack",
+			value);
+	colon = strchr(eq + 1, ':');
+	snprintf(soft, sizeof(soft), "%.*s", colon ? (int)(colon - eq - 1) : 31, eq + 1);
+	if (parse_limit(soft, &u.soft) < 0 || parse_limit(colon ? colon + 1 : soft, &u.hard) < 0)
+		return fail(
+			err, errlen,
+			"--ulimit \"%s\": SOFT and HARD are whole numbers, or -1 for unlimited, like nofile=1024:4096",
+			value);
+	if (u.soft > u.hard)
+		return fail(
+			err, errlen,
+			"--ulimit \"%s\": the soft limit is above the hard one: a process may raise its soft limit up to the hard one, never past it",
+			value);
+	for (n = 0; n < c->nulimits && c->ulimits[n].resource != u.resource; n++)
+		;
+	if (n == MAX_ULIMITS)
+		return fail(err, errlen, "--ulimit \"%s\": at most %d", value, MAX_ULIMITS);
+	c->ulimits[n] = u;
+	if (n == c->nulimits)
+		c->nulimits++;
+	return 0;
 }
 
 /* Store the value of an option this step has. */
@@ -207,6 +314,18 @@ static int set_option(struct config *c, const struct option_info *o, const char 
 		c->cert_dir = value;
 	} else if (strcmp(o->name, "insecure-registry") == 0) {
 		c->insecure_registry = value;
+	} else if (strcmp(o->name, "cap-add") == 0 || strcmp(o->name, "cap-drop") == 0) {
+		const char **list = o->name[4] == 'a' ? c->cap_add : c->cap_drop;
+		int *n = o->name[4] == 'a' ? &c->ncap_add : &c->ncap_drop;
+
+		if (*n == MAX_CAP_ARGS)
+			return fail(err, errlen, "--%s \"%s\": at most %d, each a list", o->name,
+				    value, MAX_CAP_ARGS);
+		list[(*n)++] = value;
+	} else if (strcmp(o->name, "security-opt") == 0) {
+		return set_security_opt(c, value, err, errlen);
+	} else if (strcmp(o->name, "ulimit") == 0) {
+		return add_ulimit(c, value, err, errlen);
 	} else if (strcmp(o->name, "userns-base") == 0) {
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
@@ -299,6 +418,7 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 	c->idmapped = -1;
 	c->cg.fd = -1;
 	c->state_lock = -1;
+	c->no_new_privs = c->seccomp = 1;
 	if (argc < 2)
 		return fail(err, errlen, "missing the command \"run\" (try --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -350,6 +470,9 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 	}
 	if (c->command != CMD_RUN)
 		return command_operands(c, argc - i, &argv[i], err, errlen);
+	if (step >= 10 && caps_resolve(&c->caps, c->cap_add, c->ncap_add, c->cap_drop, c->ncap_drop,
+				       err, errlen) < 0)
+		return -1;
 	if (i >= argc)
 		return fail(err, errlen,
 			    step < 9 ? "missing ROOTFS and COMMAND: %s"
@@ -391,6 +514,14 @@ void usage_text(int step, char *buf, size_t size)
 		    "an image runs its Entrypoint and Cmd.  Images are kept in\n"
 		    "/var/lib/boxlab/store (as root) or ~/.local/share/boxlab/store, or\n"
 		    "in BOXLAB_STORE_DIR.\n\n");
+	if (step >= 10)
+		ADD("Container root keeps docker's 14 capabilities (CHOWN, DAC_OVERRIDE,\n"
+		    "FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, SETFCAP, MKNOD, NET_RAW,\n"
+		    "NET_BIND_SERVICE, SYS_CHROOT, AUDIT_WRITE); a user other than root\n"
+		    "starts with none.  No program gains privileges (no_new_privs), and a\n"
+		    "seccomp filter refuses the dangerous system calls (EPERM) and answers\n"
+		    "ENOSYS to those it does not know.  --cap-drop goes first, then\n"
+		    "--cap-add: an add wins.\n\n");
 	ADD("Options:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_info *o = &options[i];
@@ -439,6 +570,32 @@ void usage_text(int step, char *buf, size_t size)
 	    "125 if boxlab failed; 126 if COMMAND cannot be executed;\n"
 	    "127 if COMMAND is not found in ROOTFS.\n");
 #undef ADD
+}
+
+/*
+ * From step 10, open files are limited to 1024, which a program may raise
+ * to 524288, unless --ulimit nofile says otherwise: systemd's choice.
+ * select() cannot watch a descriptor above 1023, so a higher soft limit
+ * only hides that bug until a busy day; and a program that closes every
+ * descriptor up to its limit before it execs makes a million calls under
+ * a limit of a million.  A default raises nothing: never above our own
+ * hard limit (raising it takes CAP_SYS_RESOURCE on the host).
+ */
+static void default_ulimits(struct config *c)
+{
+	struct ulimit u = { RLIMIT_NOFILE, "nofile", 1024, 524288 };
+	struct rlimit ours;
+	int i;
+
+	for (i = 0; i < c->nulimits; i++)
+		if (c->ulimits[i].resource == RLIMIT_NOFILE)
+			return;
+	if (getrlimit(RLIMIT_NOFILE, &ours) == 0 && ours.rlim_max < u.hard)
+		u.hard = ours.rlim_max;
+	if (u.soft > u.hard)
+		u.soft = u.hard;
+	if (c->nulimits < MAX_ULIMITS)
+		c->ulimits[c->nulimits++] = u;
 }
 
 /*
@@ -544,7 +701,7 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 	boxlab_prog = prog;
 	r = parse_args(c, step, argc, argv, err, sizeof(err));
 	if (r == 1) {
-		char help[4096];
+		char help[8192];
 
 		usage_text(step, help, sizeof(help));
 		fputs(help, stdout);
@@ -575,6 +732,8 @@ void parse_command_line(struct config *c, int step, const char *prog, int argc, 
 	if (!c->from_image && !S_ISDIR(st.st_mode))
 		die("ROOTFS \"%s\" is not a directory", c->rootfs);
 
+	if (step >= 10)
+		default_ulimits(c);
 	check_layers(c);
 	/* An id-mapped ROOTFS is container root's own: only the way in is not. */
 	if (!c->from_image)

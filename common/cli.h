@@ -15,21 +15,32 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include "cgroup.h"
 #include "subnet.h"
 
 #define MAX_LAYERS	 16 /* --layer, at most (step 08) */
 #define MAX_IMAGE_LAYERS 100 /* an image's layers, at most (step 09; docker: 125) */
 #define MAX_ENV		 64 /* -e, at most (step 09) */
+#define MAX_CAP_ARGS	 16 /* --cap-add, --cap-drop, at most, each (step 10) */
+#define MAX_ULIMITS	 16 /* --ulimit, at most (step 10) */
 
 /* What the runtime is asked to do: only "run" before step 09. */
 enum command { CMD_RUN, CMD_PULL, CMD_IMAGES, CMD_IMAGE_IMPORT, CMD_IMAGE_RM };
 
 struct image_config; /* common/image/image.h (step 09) */
 
+/* A resource limit, --ulimit NAME=SOFT:HARD (step 10). */
+struct ulimit {
+	int resource; /* RLIMIT_NOFILE, ... */
+	const char *name; /* "nofile" */
+	unsigned long long soft, hard; /* RLIM_INFINITY for unlimited */
+};
+
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
-	int step; /* this program's step number, 1..9 */
+	int step; /* this program's step number, 1..10 */
 	enum command command; /* run, or (step 09) what to do with images */
 	char **args; /* the operands of a command other than run, NULL-terminated */
 	char id[16]; /* a short random id: default hostname, names */
@@ -74,6 +85,15 @@ struct config {
 	char *image_layers[MAX_IMAGE_LAYERS]; /* its layers' dirs in the store, bottom first */
 	int layer_fds[MAX_IMAGE_LAYERS]; /* their id-mapped copies, detached (as root) */
 	int nimage_layers;
+	const char *cap_add[MAX_CAP_ARGS]; /* --cap-add lists, as given (step 10) */
+	int ncap_add;
+	const char *cap_drop[MAX_CAP_ARGS]; /* --cap-drop lists */
+	int ncap_drop;
+	uint64_t caps; /* the capabilities container root keeps, from those */
+	int no_new_privs; /* 1 unless --security-opt no-new-privileges=false */
+	int seccomp; /* 1 unless --security-opt seccomp=unconfined */
+	struct ulimit ulimits[MAX_ULIMITS]; /* --ulimit, in the order given */
+	int nulimits;
 };
 
 /* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */

@@ -80,9 +80,44 @@ image_layers() {
 # host ids 100000-165535, the same limits, a writable root, and the same
 # mounts (/proc, /dev with devpts and shm, a read-only /sys, the masked and
 # read-only /proc paths).
+# json_names NAME...: "a","b",... for a JSON list.
+json_names() {
+	local IFS=,
+	set -- "${@/#/\"}"
+	echo "${*/%/\"}"
+}
+
+# The capabilities of step 10, and its seccomp filter, for crun's config:
+# the names in the tables of common/seccomp/filter.c.  Its conditional
+# rules (clone, socket, personality) are plain allows here.
+harden_caps_json() {
+	local caps
+	caps=$(json_names CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_FSETID CAP_KILL CAP_SETGID \
+		CAP_SETUID CAP_SETPCAP CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_SYS_CHROOT CAP_MKNOD \
+		CAP_AUDIT_WRITE CAP_SETFCAP)
+	echo "    \"capabilities\": {\"bounding\": [$caps], \"effective\": [$caps], \"permitted\": [$caps]},"
+}
+
+harden_seccomp_json() {
+	local allowed refused
+	mapfile -t allowed < <(sed -n '/^static const char \*const allowed\[\] = {/,/^};/p' \
+		common/seccomp/filter.c | grep -o '"[a-z0-9_]*"' | tr -d '"')
+	mapfile -t refused < <(sed -n '/^} refused\[\] = {/,/^};/p' common/seccomp/filter.c |
+		grep -o '{ "[a-z0-9_]*"' | tr -d '{" ')
+	echo "    \"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38, \"syscalls\": ["
+	echo "      {\"names\": [$(json_names "${allowed[@]}" clone socket personality)], \"action\": \"SCMP_ACT_ALLOW\"},"
+	echo "      {\"names\": [$(json_names "${refused[@]}")], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]},"
+}
+
+# write_bundle DIR [harden]: crun's and runc's bundle; with harden, step
+# 10's capabilities and seccomp filter too.
 write_bundle() {
-	local dir=$1
+	local dir=$1 caps="" seccomp=""
 	mkdir -p "$dir"
+	if [ "${2:-}" = harden ]; then
+		caps=$(harden_caps_json)
+		seccomp=$(harden_seccomp_json)
+	fi
 	cat >"$dir/config.json" <<EOF
 {
   "ociVersion": "1.0.2",
@@ -92,6 +127,7 @@ write_bundle() {
     "args": ["/bin/true"],
     "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
     "cwd": "/",
+$caps
     "noNewPrivileges": true
   },
   "root": {"path": "$PWD/$work/rootfs", "readonly": false},
@@ -105,6 +141,7 @@ write_bundle() {
     {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
   ],
   "linux": {
+$seccomp
     "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
     "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
     "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
@@ -136,12 +173,12 @@ write_commands() {
 			--user --map-root-user --root "$root" /bin/true
 	have bwrap "bubblewrap could not be installed" &&
 		command_line bwrap bwrap --unshare-all --bind "$root" / --proc /proc --dev /dev /bin/true
-	for step in step0[1-9]-*; do
+	for step in step[0-9][0-9]-*; do
 		n=${step:4:2}
 		label="step$n"
 		case $n in
-		07 | 08 | 09) command_line "$label" "$step/container" run "${limits[@]}" "$root" /bin/true ;;
-		*) command_line "$label" "$step/container" run "$root" /bin/true ;;
+		0[1-6]) command_line "$label" "$step/container" run "$root" /bin/true ;;
+		*) command_line "$label" "$step/container" run "${limits[@]}" "$root" /bin/true ;;
 		esac
 	done
 	command_line "step08 veth" step08-overlay/container run --net veth "${limits[@]}" "$root" /bin/true
@@ -150,7 +187,8 @@ write_commands() {
 	command_line "step09 image" step09-image/container run "${limits[@]}" --entrypoint /bin/true \
 		localhost/busybox-oci
 	have crun "crun could not be installed" &&
-		command_line crun crun run --bundle "$PWD/$work/bundle" "bench$$-%i"
+		command_line crun crun run --bundle "$PWD/$work/bundle" "bench$$-%i" &&
+		command_line "crun harden" crun run --bundle "$PWD/$work/bundle-harden" "bench$$-h%i"
 	have runc "runc could not be installed" &&
 		command_line runc runc run --bundle "$PWD/$work/bundle" "bench$$-%i"
 	return 0
@@ -235,10 +273,13 @@ costs() {
 			what["step08 veth"] = "--net veth: the cable, its /30 and routes"
 			what["step09"] = "step 09: the C library, loaded at run time"
 			what["step09 image"] = "an image (id-mapped layers, its config), over dirs,"
+			what["step10"] = "capabilities, no_new_privs, the seccomp filter"
+			what["crun harden"] = "crun: the same capabilities and filter"
 			before["step02"] = "step01"; before["step03"] = "step02"; before["step04"] = "step03"
 			before["step05"] = "step04"; before["step06"] = "step05"; before["step07"] = "step06"
 			before["step08"] = "step07"; before["step08 veth"] = "step08"
 			before["step09"] = "step08"; before["step09 image"] = "step09 layers"
+			before["step10"] = "step09"; before["crun harden"] = "crun"
 		}
 		{ med[$1] = $2; order[NR] = $1; n = NR }
 		END {
@@ -276,6 +317,9 @@ targets() {
 	fi
 	printf 'step09 image / the same layers as dirs:   %s  (target: at most 1.10)\n' \
 		"$(ratio "$(median_of "step09 image")" "$(median_of "step09 layers")")"
+	[ -z "$(median_of step10)" ] || [ -z "$crun" ] ||
+		printf 'step10 / crun with the same hardening:   %s  (target: at most 0.5)\n' \
+			"$(ratio "$(median_of step10)" "$(median_of "crun harden")")"
 	printf 'the runtime'"'"'s peak RSS, largest step:    %s MiB  (target: at most 2 MiB)\n' "$rss"
 }
 
@@ -357,6 +401,7 @@ main() {
 	make_rootfs
 	make_image
 	write_bundle "$work/bundle"
+	write_bundle "$work/bundle-harden" harden
 	write_commands >"$out/commands"
 	awk -F'\t' '$1 == "step08" || $1 == "step08 veth" || $1 == "crun"' "$out/commands" >"$out/concurrent"
 

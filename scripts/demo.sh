@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# demo.sh - make demo: a narrated tour of the nine steps, for a projector.
+# demo.sh - make demo: a narrated tour of the steps, for a projector.
 #
 # Usage: scripts/demo.sh [SCENE...]      (as root, from anywhere)
 #        scripts/demo.sh --help
 #
-# A scene per step, 1 to 9, then "matrix", the isolation matrix of every
-# step (tests/matrix.sh, a few minutes).  Name scenes to run only those:
-# `scripts/demo.sh 2 7` shows steps 02 and 07.  Each scene says what to
-# look at, shows each command the way a shell prompt would, runs it with
-# -v so the runtime narrates its kernel calls, and then checks that the
-# output shows the lesson (PID 1 is 1, the OOM report is there, ...).
+# A scene for each step of scene_steps (below), then "matrix", the
+# isolation matrix of every step (tests/matrix.sh, a few minutes).  Name
+# scenes to run only those: `scripts/demo.sh 2 7` shows steps 02 and 07.
+# Each scene says what to look at, shows each command the way a shell
+# prompt would, runs it with -v so the runtime narrates its kernel calls,
+# and then checks that the output shows the lesson (PID 1 is 1, the OOM
+# report is there, ...).
 #
 # On a terminal: colour, and a pause of DEMO_PAUSE seconds (default 4)
 # between scenes.  Without one (CI): no colour, no pause.
@@ -40,6 +41,7 @@ usage() {
 	  7  step07-cgroups   the OOM killer under --memory 32M
 	  8  step08-overlay   a write lands in the upper dir (--keep)
 	  9  step09-image     an image pulled from a registry on 127.0.0.1, run
+	 10  step10-harden    docker's 14 capabilities; a nested user namespace refused
 	  matrix              the isolation matrix of every step (minutes)
 
 	DEMO_PAUSE=SECONDS   the pause between scenes on a terminal (default 4)
@@ -50,20 +52,32 @@ usage() {
 
 # ---- the scenes to run ----------------------------------------------------
 
+# The steps that have a scene, a function scene_N below, in the order of
+# the tour; of them, those here (a handout has the steps up to its own).
+scene_steps=(1 2 3 4 5 6 7 8 9 10)
+here=()
+for n in "${scene_steps[@]}"; do
+	printf -v nn %02d "$n"
+	ls -d "step$nn"-* >/dev/null 2>&1 && here+=("$n")
+done
+
 scenes=()
 for arg in "$@"; do
 	case $arg in
 	-h | --help) usage; exit 0 ;;
-	[1-9] | 0[1-9]) scenes+=("$((10#$arg))") ;;
 	matrix) scenes+=(matrix) ;;
 	*)
-		echo "$me: \"$arg\" is not a scene: give step numbers 1-9 or \"matrix\"" >&2
-		usage >&2
-		exit 2
+		# A step's number, "7" or "07", if that step has a scene here.
+		if ! [[ $arg =~ ^[0-9]{1,2}$ && " ${here[*]} " == *" $((10#$arg)) "* ]]; then
+			echo "$me: \"$arg\" is not a scene: give step numbers ${here[0]}-${here[-1]} or \"matrix\"" >&2
+			usage >&2
+			exit 2
+		fi
+		scenes+=("$((10#$arg))")
 		;;
 	esac
 done
-[ ${#scenes[@]} -gt 0 ] || scenes=(1 2 3 4 5 6 7 8 9 matrix)
+[ ${#scenes[@]} -gt 0 ] || scenes=("${here[@]}" matrix)
 pause=${DEMO_PAUSE:-4}
 if ! [[ $pause =~ ^[0-9]+([.][0-9]+)?$ ]]; then
 	echo "$me: DEMO_PAUSE=\"$pause\" is not a number of seconds (DEMO_PAUSE=2)" >&2
@@ -76,7 +90,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "$me: needs root (steps 01-04 do): run 'sudo make demo'" >&2
 	exit 2
 fi
-for step in step0[1-9]-*; do
+for step in step[0-9][0-9]-*; do
 	if [ ! -x "$step/container" ]; then
 		echo "$me: $step/container is not built: run 'make demo', which builds it" >&2
 		exit 2
@@ -124,7 +138,7 @@ scene_name=""
 # scene N TITLE FOCUS CAPTION...: a title, then a line or two of what to
 # look at; FOCUS picks the narration lines to highlight.
 scene() {
-	scene_name="step0$1"
+	printf -v scene_name 'step%02d' "$1"
 	focus=$3
 	printf '\n%s== step %02d: %s ==%s\n' "$bold$cyan" "$1" "$2" "$reset"
 	shift 3
@@ -141,7 +155,7 @@ focus=""
 paint() {
 	if [ -n "$dim" ]; then
 		awk -v focus="$focus" -v dim="$dim" -v hi="$bold$yellow" -v reset="$reset" '
-			!/^step0[1-9]-[a-z-]+: / { print; fflush(); next }
+			!/^step[0-9][0-9]-[a-z-]+: / { print; fflush(); next }
 			{ text = $0; sub(/^[^:]*: /, "", text) }
 			focus != "" && text ~ focus { print hi $0 reset; fflush(); next }
 			{ print dim $0 reset; fflush() }'
@@ -340,13 +354,24 @@ scene_9() {
 	stop_registry
 }
 
+scene_10() {
+	scene 10 "hardening: root keeps only what it needs" 'bounding set|capabilit|no_new_privs|seccomp|filter' \
+		"Look at: root inside keeps docker's 14 capabilities, no setuid program can raise it," \
+		"and the filter answers EPERM to a new user namespace, as to every call it refuses."
+	shown "./step10-harden/container run -v rootfs /bin/sh -c 'grep -E \"^(CapEff|NoNewPrivs|Seccomp):\" /proc/self/status; unshare -U true'"
+	expect "CapEff is docker's 14, not all 41" has '^CapEff:[[:space:]]+00000000a80425fb$'
+	expect "no_new_privs is on, and a seccomp filter" has '^Seccomp:[[:space:]]+2$'
+	expect "the filter's counts narrated" has 'the filter: [0-9]+ calls allowed'
+	expect "a nested user namespace is refused" has 'unshare.*Operation not permitted'
+}
+
 scene_matrix() {
 	printf '\n%s== the isolation matrix ==%s\n' "$bold$cyan" "$reset"
 	printf '%s%s%s\n' "$bold" "Every check against every step: yes from the step that brings it on." "$reset"
 	printf '%s%s%s\n' "$bold" "(Each check runs a container or two: this takes a few minutes.)" "$reset"
 	scene_name=matrix
-	local cmd n runner said=""
-	cmd="tests/matrix.sh ${DEMO_MATRIX_STEPS:-$(echo step0[1-9]-*)}"
+	local cmd step nn runner said=" "
+	cmd="tests/matrix.sh ${DEMO_MATRIX_STEPS:-$(echo step[0-9][0-9]-*)}"
 	printf '%s# %s%s\n' "$bold" "$cmd" "$reset"
 	# The table comes at the end: meanwhile, say which column is being
 	# checked, from the TAP file each column writes (tests/matrix.sh).
@@ -355,11 +380,13 @@ scene_matrix() {
 	$cmd </dev/null >"$out" 2>&1 &
 	runner=$!
 	while kill -0 "$runner" 2>/dev/null; do
-		for n in 1 2 3 4 5 6 7 8 9; do
-			[[ $said == *"$n"* ]] && continue
-			if [ "build/tap/matrix-${BUILD:-plain}-step0$n.tap" -nt "$tmp/matrix-start" ]; then
-				printf '%s  checking step %02d ...%s\n' "$dim" "$n" "$reset"
-				said+=$n
+		for step in step[0-9][0-9]-*; do
+			nn=${step#step}
+			nn=${nn%%-*}
+			[[ $said == *" $nn "* ]] && continue
+			if [ "build/tap/matrix-${BUILD:-plain}-step$nn.tap" -nt "$tmp/matrix-start" ]; then
+				printf '%s  checking step %s ...%s\n' "$dim" "$nn" "$reset"
+				said+="$nn "
 			fi
 		done
 		sleep 1

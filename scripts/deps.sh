@@ -40,6 +40,8 @@ build_packages=(
 	liblz4-dev
 	libbz2-dev
 	zlib1g-dev
+	# Step 10 on builds its seccomp filter with libseccomp, linked statically.
+	libseccomp-dev
 )
 readonly build_why="to build the steps and the busybox rootfs"
 
@@ -56,6 +58,8 @@ test_packages=(
 	util-linux      # unshare, nsenter, setpriv, findmnt: how the tests look
 	procps          # ps and pgrep: the tests look for host processes
 	iputils-ping    # ping: the workshop's veth session, re-run by its test
+	strace          # the workshop's session that finds a refused system call
+	libcap2-bin     # capsh: the workshop's sessions decode capability sets
 	umoci           # the test image: an OCI layout made from busybox (step 09)
 	skopeo          # the test image as a docker-archive, zstd; pushed to the registry
 	docker-registry # a real registry on 127.0.0.1 to pull from

@@ -33,19 +33,23 @@ fail() {
 	exit 2
 }
 
-mapfile -t all < <(ls -d step0[1-9]-* 2>/dev/null)
-[ ${#all[@]} -gt 0 ] || fail "no step0N-* directories in $(pwd): run me from the kit, or from a handout of it"
+mapfile -t all < <(ls -d step[0-9][0-9]-* 2>/dev/null)
+[ ${#all[@]} -gt 0 ] || fail "no stepNN-* directories in $(pwd): run me from the kit, or from a handout of it"
+# Every step here, by number: 1 2 3 ...
+numbers=()
+for dir in "${all[@]}"; do
+	k=${dir#step}
+	numbers+=("$((10#${k%%-*}))")
+done
+last=${numbers[-1]}
 if [ $# -gt 0 ] && [ -n "$1" ]; then
 	n=${1#0}
-	[[ $n =~ ^[1-9]$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 9"
-	ls -d "step0$n"-* >/dev/null 2>&1 || fail "there is no step $n here (steps: ${all[*]})"
+	[[ $n =~ ^[1-9][0-9]?$ ]] && ((n <= last)) || fail "STEP=\"$1\" is not a step: a step is a number, 1 to $last"
+	printf -v nn %02d "$n"
+	ls -d "step$nn"-* >/dev/null 2>&1 || fail "there is no step $n here (steps: ${all[*]})"
 	steps=("$n")
 else
-	steps=()
-	for dir in "${all[@]}"; do
-		k=${dir#step0}
-		steps+=("${k%%-*}")
-	done
+	steps=("${numbers[@]}")
 fi
 
 command -v bats >/dev/null || fail "bats is not installed: make deps installs it (Debian: apt-get install bats bats-assert bats-support)"

@@ -40,10 +40,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/lesson-markers.sh
 . "$top/scripts/lesson-markers.sh"
 
+# The steps of the kit, stepNN-NAME; the number of the last one.
+mapfile -t STEP_DIRS < <(cd "$top" && ls -d step[0-9][0-9]-* 2>/dev/null)
+LAST=0
+if [ ${#STEP_DIRS[@]} -gt 0 ]; then
+	LAST=${STEP_DIRS[-1]#step}
+	LAST=$((10#${LAST%%-*}))
+fi
+
 usage() {
 	cat >&2 <<EOF
 usage: make lab STEP=N DEST=DIR    (scripts/lab.sh N DIR)
-  writes a student's handout of step N (1-9) to DIR, a new or empty directory.
+  writes a student's handout of step N (1-$LAST) to DIR, a new or empty directory.
   scripts/lab.sh restore N FILE ORIGINAL  prints FILE with step N's lesson put back.
   scripts/lab.sh check [N...]             checks that the texts in scripts/lab/
                                           match the steps' regions, by title.
@@ -54,6 +62,11 @@ EOF
 fail() {
 	echo "$me: $*" >&2
 	exit 2
+}
+
+# a_step ARG: is ARG the number of a step, 1 to LAST ("3" or "03")?
+a_step() {
+	[[ $1 =~ ^[0-9]{1,2}$ ]] && ((10#$1 >= 1 && 10#$1 <= LAST))
 }
 
 # --- the regions -------------------------------------------------------------
@@ -299,11 +312,10 @@ restore() {
 # one text, and every text its region; and no texts for a step the kit
 # does not have.
 check() {
-	local n step md problems=0 bad=0 steps=() checked=() counts regions_seen=0 standins=0
+	local n nn step md problems=0 bad=0 steps=() checked=() counts regions_seen=0 standins=0
 	if [ $# -eq 0 ]; then
-		for step in "$top"/step0*-*/; do
-			step=${step%/}
-			n=${step##*/step0}
+		for step in "${STEP_DIRS[@]}"; do
+			n=${step#step}
 			steps+=("${n%%-*}")
 		done
 		for md in "$top"/scripts/lab/step*.md; do
@@ -318,9 +330,10 @@ check() {
 	fi
 	[ "$problems" -eq 0 ] || bad=1
 	for n in "${steps[@]}"; do
-		[[ ${n#0} =~ ^[1-9]$ ]] || fail "check: no step \"$n\": a step is a number from 1 to 9"
-		n=${n#0}
-		step=$(cd "$top" && ls -d "step0$n"-* 2>/dev/null) || fail "check: there is no step $n in $top"
+		a_step "$n" || fail "check: no step \"$n\": a step is a number from 1 to $LAST"
+		n=$((10#$n))
+		printf -v nn %02d "$n"
+		step=$(cd "$top" && ls -d "step$nn"-* 2>/dev/null) || fail "check: there is no step $n in $top"
 		checked+=("$n")
 		# A subshell a step: step_regions exits when the step's texts do
 		# not match, and the next step is checked all the same.
@@ -404,9 +417,10 @@ EOF
 }
 
 write_handout() {
-	local n=$1 dest=$2 step file rel
-	step=$(cd "$top" && ls -d "step0$n"-* 2>/dev/null) ||
-		fail "there is no step $n in $top (steps: $(cd "$top" && echo step0*-*))"
+	local n=$1 dest=$2 nn step file rel
+	printf -v nn %02d "$n"
+	step=$(cd "$top" && ls -d "step$nn"-* 2>/dev/null) ||
+		fail "there is no step $n in $top (steps: ${STEP_DIRS[*]})"
 	if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
 		fail "$dest is not empty: a handout goes into a new or empty directory (remove it, or pick another DEST)"
 	fi
@@ -419,9 +433,9 @@ write_handout() {
 	mkdir -p "$dest"
 	(cd "$top" && git ls-files -z) | while IFS= read -r -d '' rel; do
 		case "$rel" in
-		step0[1-9]-*/*)
-			local k=${rel#step0}
-			[ "${k%%-*}" -le "$n" ] || continue ;;
+		step[0-9][0-9]-*/*)
+			local k=${rel#step}
+			((10#${k%%-*} <= n)) || continue ;;
 		docs/stuck.md | docs/pictures/*) ;;
 		docs/* | scripts/lab.sh | scripts/lab/* | tests/lab.sh | tests/lab/* | README.md | WORKSHOP.md) continue ;;
 		esac
@@ -455,9 +469,8 @@ check)
 	;;
 restore)
 	[ $# -eq 4 ] || usage
-	n=${2#0}
-	[[ $n =~ ^[1-9]$ ]] || fail "restore: no step \"$2\": a step is a number from 1 to 9"
-	restore "$n" "$3" "$4"
+	a_step "$2" || fail "restore: no step \"$2\": a step is a number from 1 to $LAST"
+	restore "$((10#$2))" "$3" "$4"
 	;;
 "" | -h | --help)
 	[ -n "${1:-}" ] || echo "$me: which step? STEP is missing." >&2
@@ -466,7 +479,7 @@ restore)
 *)
 	[ $# -eq 2 ] && [ -n "$2" ] || { echo "$me: where to? DEST is missing: make lab STEP=N DEST=DIR" >&2; usage; }
 	n=${1#0}
-	[[ $n =~ ^[0-9]+$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to 9"
-	write_handout "$n" "$2"
+	[[ $n =~ ^[0-9]+$ ]] || fail "STEP=\"$1\" is not a step: a step is a number, 1 to $LAST"
+	write_handout "$((10#$n))" "$2"
 	;;
 esac

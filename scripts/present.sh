@@ -2,13 +2,13 @@
 # present.sh N - make present STEP=N: the lesson of step N on a projector,
 # one piece at a time.
 #
-# Usage: scripts/present.sh N        (N is 1-9; "03" works too)
+# Usage: scripts/present.sh N        (N is a step's number; "03" works too)
 #
-# Steps 2-8: the diff of step N's container.c against step N-1's (the diff
-# `make diff STEP=N` prints: code only, without the comments that mark
-# each lesson for lab handouts), one hunk at a time.  Each hunk comes
-# under a header: the step, "hunk k of n", the function it is under, and
-# the functions it adds.
+# Every step after the first: the diff of step N's container.c against
+# step N-1's (the diff `make diff STEP=N` prints: code only, without the
+# comments that mark each lesson for lab handouts), one hunk at a time.
+# Each hunk comes under a header: the step, "hunk k of n", the function it
+# is under, and the functions it adds.
 # Step 1 has no step before it: its container.c is shown whole, one
 # top-level block (the file's comment, then a function) at a time.
 #
@@ -22,21 +22,30 @@ cd "$(dirname "$0")/.."
 
 me="boxlab present"
 
+# The number of the last step here, of the directories stepNN-NAME.
+last=0
+for dir in step[0-9][0-9]-*/; do
+	[ -d "$dir" ] || continue
+	last=${dir#step}
+	last=$((10#${last%%-*}))
+done
+
 usage() {
-	echo "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 9" >&2
+	echo "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to $last" >&2
 	exit 2
 }
 
 [ $# -eq 1 ] || usage
 case $1 in -h | --help) usage ;; esac
-if ! [[ $1 =~ ^[0-9]+$ ]] || (( 10#$1 < 1 || 10#$1 > 9 )); then
-	echo "$me: \"$1\" is not a step: give a number from 1 to 9 (make present STEP=3)" >&2
+if ! [[ $1 =~ ^[0-9]+$ ]] || (( 10#$1 < 1 || 10#$1 > last )); then
+	echo "$me: \"$1\" is not a step: give a number from 1 to $last (make present STEP=3)" >&2
 	exit 2
 fi
 n=$((10#$1))
-new=$(ls -d step0"$n"-* 2>/dev/null | head -n 1) || true
+printf -v nn %02d "$n"
+new=$(ls -d "step$nn"-* 2>/dev/null | head -n 1) || true
 if [ -z "$new" ] || [ ! -f "$new/container.c" ]; then
-	echo "$me: there is no step0$n-*/container.c in $(pwd)" >&2
+	echo "$me: there is no step$nn-*/container.c in $(pwd)" >&2
 	exit 2
 fi
 
@@ -88,9 +97,10 @@ code_of() {
 
 # Step N: one piece per hunk of the diff against step N-1.
 diff_pieces() {
-	local old i start count=0 stat="" colour=never
+	local old before i start count=0 stat="" colour=never
 	local -a plain_lines coloured_lines starts=()
-	old=$(ls -d step0$((n - 1))-* | head -n 1)
+	printf -v before %02d $((n - 1))
+	old=$(ls -d "step$before"-* | head -n 1)
 	((interactive)) && colour=always
 	# make diff's own output, twice: plain to find the hunks, coloured to
 	# show them.  Its --stat comes first, the summary line last.

@@ -29,8 +29,8 @@ if [ "$n" -lt 2 ]; then
 	echo "boxlab: step 01 is the first step: read step01-chroot/container.c whole"
 	exit 0
 fi
-new=$(ls -d "step0$n"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2; exit 2; }
-old=$(ls -d "step0$((n - 1))"-*)
+new=$(ls -d "step$(printf %02d "$n")"-* 2>/dev/null) || { echo "boxlab: there is no step $n" >&2; exit 2; }
+old=$(ls -d "step$(printf %02d $((n - 1)))"-*)
 colour=${BOXLAB_COLOUR:-never}
 [ -n "${BOXLAB_COLOUR:-}" ] || [ ! -t 1 ] || colour=always
 tmp=$(mktemp -d)

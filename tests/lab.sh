@@ -20,9 +20,8 @@
 #   tests/lab.sh step01-chroot step02-pid-ns ...      (as root)
 #
 # The handouts are built under build/lab and removed at the end.  Their
-# checks run in a copy of rootfs/ with the probe, made as the Makefile
-# makes build/test-rootfs; a copy, not a link, because the checks compare
-# the host's mounts with the rootfs's path as text.
+# checks run in a copy of build/test-rootfs; a copy, not a link, because
+# the checks compare the host's mounts with the rootfs's path as text.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 top=$(pwd)
@@ -31,7 +30,7 @@ me=tests/lab.sh
 . scripts/lesson-markers.sh
 [ $# -gt 0 ] || { echo "usage: $me step01-chroot [step02-pid-ns ...]" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "$me: the checks run containers as root: sudo make lab-test" >&2; exit 2; }
-for need in rootfs/etc/boxlab-rootfs build/probe; do
+for need in rootfs/etc/boxlab-rootfs build/probe build/test-rootfs/usr/bin/probe; do
 	[ -e "$need" ] || { echo "$me: no $need: run 'make lab-test', which builds it first" >&2; exit 2; }
 done
 
@@ -86,12 +85,11 @@ rows() {
 		sed 's/^\([0-9]*\) not ok /\1 fail /; s/^\([0-9]*\) ok \(.*# skip.*\)$/\1 skip \2/'
 }
 
-# test_rootfs DIR: the handout's build/test-rootfs, as the Makefile makes it.
+# test_rootfs DIR: the handout's build/test-rootfs, a copy of the kit's,
+# which the Makefile made (cp -a keeps euid's setuid bit).
 test_rootfs() {
 	mkdir -p "$1/build"
-	cp -ax rootfs "$1/build/test-rootfs" &&
-		mkdir -m 0777 "$1/build/test-rootfs/scratch" &&
-		cp build/probe "$1/build/test-rootfs/usr/bin/probe" &&
+	cp -ax build/test-rootfs "$1/build/test-rootfs" &&
 		cp build/probe "$1/build/probe"
 }
 
@@ -148,9 +146,9 @@ check_grade() {
 # --- every step --------------------------------------------------------------
 
 for dir in "$@"; do
-	n=${dir#step0}
-	n=${n%%-*}
-	nn=0$n
+	nn=${dir#step}
+	nn=${nn%%-*}
+	n=$((10#$nn))
 	h=$work/$dir
 	started=$SECONDS
 	tap_begin "build/tap/lab-step$nn.tap"
@@ -170,14 +168,14 @@ for dir in "$@"; do
 	else
 		result FAIL "$dir handout: builds as generated (make all, warnings are errors)" "$out"
 	fi
-	test_rootfs "$h" || result FAIL "$dir handout: a test rootfs for it" "cp -ax rootfs failed"
+	test_rootfs "$h" || result FAIL "$dir handout: a test rootfs for it" "cp -ax build/test-rootfs failed"
 
 	# Nothing that holds the answer: later steps, the walk through this
 	# step's code, the instructors' files, the lesson itself.
 	leaks=""
-	for d in "$h"/step0*-*; do
-		k=${d##*/step0}
-		[ "${k%%-*}" -le "$n" ] || leaks+="a later step: ${d##*/}"$'\n'
+	for d in "$h"/step[0-9][0-9]-*; do
+		k=${d##*/step}
+		((10#${k%%-*} <= n)) || leaks+="a later step: ${d##*/}"$'\n'
 	done
 	for d in "$h"/docs/*; do
 		case ${d##*/} in
@@ -227,7 +225,9 @@ for dir in "$@"; do
 		fi
 		cp "$h/build/grade/step01.matrix.tap" "$work/handout.tap" 2>/dev/null || : >"$work/handout.tap"
 	else
-		(cd "$h" && STEP=$n bats --tap --filter "\(from step 0[1-$n]\)" tests/isolation/checks.bats) \
+		# The rows of steps 01 to NN: "01|02|...|NN".
+		upto=$(seq -f %02g -s '|' 1 "$n")
+		(cd "$h" && STEP=$n bats --tap --filter "\(from step ($upto)\)" tests/isolation/checks.bats) \
 			>"$work/handout.tap" 2>&1
 	fi
 	rows "$work/handout.tap" >"$work/rows"

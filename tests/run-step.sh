@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 step=${1:?usage: tests/run-step.sh N}
 step=${step#0}
-if ! ls -d step0"$step"-* >/dev/null 2>&1; then
-	echo "boxlab: there is no step $step (steps: $(ls -d step0*-* | tr '\n' ' '))" >&2
+if ! ls -d step"$(printf %02d "$step")"-* >/dev/null 2>&1; then
+	echo "boxlab: there is no step $step (steps: $(ls -d step[0-9][0-9]-* | tr '\n' ' '))" >&2
 	exit 2
 fi
 # bats' pretty output needs a terminal; TAP otherwise (CI, graders).

@@ -28,6 +28,12 @@ teardown() {
 		assert_line "boxlab's $PROG: runs COMMAND in a container whose root is ROOTFS."
 	fi
 	assert_line --regexp '^  -v, --verbose +narrate every kernel call'
+	if [ "$STEP" -ge 10 ]; then
+		assert_line "Container root keeps docker's 14 capabilities (CHOWN, DAC_OVERRIDE,"
+		assert_line --regexp '^      --cap-add CAPS +give container root more capabilities'
+	else
+		assert_line --regexp '^      --cap-add CAPS +\(step 10\) give container root more capabilities'
+	fi
 }
 
 @test "no command: says what to type" {
@@ -85,22 +91,23 @@ teardown() {
 }
 
 @test "an option of a later step says which step brings it" {
-	if [ "$STEP" -ge 8 ]; then
+	if [ "$STEP" -ge 10 ]; then
 		skip "step $STEP has every option"
 	fi
 	local opt=--layer arrives=8
 	[ "$STEP" -lt 3 ] && { opt=--hostname arrives=3; }
 	[ "$STEP" -ge 3 ] && [ "$STEP" -lt 6 ] && { opt=--net arrives=6; }
 	[ "$STEP" -ge 6 ] && [ "$STEP" -lt 7 ] && { opt=--memory arrives=7; }
+	[ "$STEP" -ge 8 ] && { opt=--cap-add arrives=10; }
 	run "$BIN" run "$opt" x "$ROOTFS" true
 	assert_failure 125
-	assert_output "$PROG: $opt arrives in step 0$arrives (${STEP_NAMES[$arrives]}); this is step 0$STEP"
+	assert_output "$PROG: $opt arrives in step $(printf %02d "$arrives") (${STEP_NAMES[$arrives]}); this is step $(printf %02d "$STEP")"
 }
 
 # Before step 03 every use of --hostname gets the same answer.
 refuse_hostname_before_step3() {
 	assert_failure 125
-	assert_output "$PROG: --hostname arrives in step 03 (step03-uts-ipc); this is step 0$STEP"
+	assert_output "$PROG: --hostname arrives in step 03 (step03-uts-ipc); this is step $(printf %02d "$STEP")"
 }
 
 @test "a malformed --hostname is refused" {
@@ -443,4 +450,81 @@ ALL_FEATURES=(--memory 64M --cpus 1 --pids-limit 64 --net veth)
 	done
 	assert_equal "$failed" 0
 	assert_equal "$(ps -eo stat=,comm= | awk '$1 ~ /^Z/ && $2 ~ /^(container|sh|probe)/' | wc -l)" 0
+}
+
+# Step 10: what root keeps, and the options that change it.
+@test "--cap-add, --cap-drop, --security-opt, --ulimit: bad input is one line, status 125" {
+	[ "$STEP" -ge 10 ] || skip "hardening arrives in step 10"
+	run "$BIN" run --cap-add NET_ADMINN "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --cap-add \"NET_ADMINN\": no capability \"NET_ADMINN\": use a name of capabilities(7), like NET_ADMIN or CAP_NET_ADMIN, or ALL"
+	run "$BIN" run --cap-drop CHOWN,,KILL "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --cap-drop \"CHOWN,,KILL\": an empty name: use names separated by commas, like CHOWN,KILL"
+	run "$BIN" run --security-opt apparmor=unconfined "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --security-opt \"apparmor=unconfined\": use no-new-privileges=false or seccomp=unconfined (AppArmor and SELinux options are the host's business, not boxlab's)"
+	run "$BIN" run --security-opt seccomp=/etc/profile.json "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --security-opt \"seccomp=/etc/profile.json\": boxlab has one seccomp filter, built in: seccomp=unconfined turns it off; it reads no profile files"
+	run "$BIN" run --ulimit nofile=4096:1024 "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --ulimit \"nofile=4096:1024\": the soft limit is above the hard one: a process may raise its soft limit up to the hard one, never past it"
+	run "$BIN" run --ulimit nofile=many "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --ulimit \"nofile=many\": SOFT and HARD are whole numbers, or -1 for unlimited, like nofile=1024:4096"
+	run "$BIN" run --ulimit files=10 "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --ulimit \"files=10\": use NAME=SOFT[:HARD], NAME one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack"
+}
+
+# caps_in OPTIONS...: the command's CapEff, CapPrm and CapBnd, with OPTIONS.
+caps_in() {
+	"$BIN" run "$@" "$ROOTFS" /bin/sh -c 'grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status' | awk '{ printf "%s ", $2 }'
+}
+
+@test "--cap-drop ALL empties the sets, --cap-add adds to them, and an add wins over a drop" {
+	[ "$STEP" -ge 10 ] || skip "hardening arrives in step 10"
+	assert_equal "$(caps_in)" "00000000a80425fb 00000000a80425fb 00000000a80425fb "
+	assert_equal "$(caps_in --cap-drop ALL)" "0000000000000000 0000000000000000 0000000000000000 "
+	# SYS_ADMIN is bit 21
+	assert_equal "$(caps_in --cap-add SYS_ADMIN)" "00000000a82425fb 00000000a82425fb 00000000a82425fb "
+	assert_equal "$(caps_in --cap-drop ALL --cap-add cap_kill,NET_RAW)" "0000000000002020 0000000000002020 0000000000002020 "
+	# a user other than root starts with none, whatever the bounding set
+	run "$BIN" run "$ROOTFS" probe as 1000 /bin/sh -c 'grep -E "^Cap(Eff|Bnd):" /proc/self/status'
+	assert_output $'CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb'
+}
+
+@test "--security-opt turns no_new_privs and the filter off; -v counts the filter's rules" {
+	[ "$STEP" -ge 10 ] || skip "hardening arrives in step 10"
+	run "$BIN" run --security-opt no-new-privileges=false --security-opt seccomp=unconfined "$ROOTFS" /bin/sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+	assert_success
+	assert_output $'NoNewPrivs:\t0\nSeccomp:\t0'
+	# without no_new_privs the filter still loads: before the capabilities go
+	run "$BIN" run --security-opt no-new-privileges=false "$ROOTFS" /bin/sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'
+	assert_output $'NoNewPrivs:\t0\nSeccomp:\t2'
+	run "$BIN" run -v "$ROOTFS" true
+	assert_success
+	assert_line --regexp "^$PROG: the filter: [0-9]+ calls allowed, [0-9]+ refused with EPERM, [0-9]+ answered ENOSYS$"
+}
+
+@test "the filter: bpf gets EPERM, clone3 ENOSYS, and with --cap-add SYS_ADMIN mount works again" {
+	[ "$STEP" -ge 10 ] || skip "hardening arrives in step 10"
+	run "$BIN" run "$ROOTFS" /bin/sh -c 'probe call bpf; probe mount-tmpfs /mnt x'
+	assert_output $'EPERM\nEPERM'
+	run "$BIN" run --cap-add SYS_ADMIN "$ROOTFS" /bin/sh -c 'probe call bpf; probe mount-tmpfs /mnt x'
+	assert_output $'EINVAL\nok'
+}
+
+@test "--ulimit sets a limit; open files default to 1024:524288, or less" {
+	local hard
+	[ "$STEP" -ge 10 ] || skip "hardening arrives in step 10"
+	# never above the runtime's own hard limit
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -gt 524288 ] && hard=524288
+	run "$BIN" run "$ROOTFS" /bin/sh -c 'ulimit -Sn; ulimit -Hn'
+	assert_success
+	assert_output "$(printf '1024\n%s' "$hard")"
+	run "$BIN" run --ulimit nofile=100:200 --ulimit nproc=50 "$ROOTFS" /bin/sh -c 'ulimit -Sn; ulimit -Hn; ulimit -u'
+	assert_output $'100\n200\n50'
 }

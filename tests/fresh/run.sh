@@ -113,7 +113,7 @@ stop_machine() {
 # it.
 boot() {
 	local steps=$demo_steps
-	[[ $steps != all ]] || steps=$(echo step0[1-9]-*)
+	[[ $steps != all ]] || steps=$(echo step[0-9][0-9]-*)
 	rm -rf "$results" "$fresh/qemu.pid"
 	mkdir -p "$results"
 	TMPDIR=$top/$fresh timeout "$time_limit" "$qemu" "${qemu_machine[@]}" \

@@ -10,7 +10,7 @@
 load ../lib/common
 load ../lib/image
 
-PROG=step09-image
+PROG=${STEP_NAMES[$STEP]}
 IMAGE=localhost/busybox-oci:latest
 HELLO="hello from app in /home/app"
 

@@ -10,6 +10,11 @@ load ../lib/image
 setup() {
 	load_libs
 	remember_host_state
+	# From step 10 container root keeps only docker's capabilities.  A
+	# check of what a namespace isolates gives it CAP_SYS_ADMIN back
+	# ("${ADMIN[@]}"), so that it tests the namespace, not the capability.
+	ADMIN=()
+	[ "$STEP" -lt 10 ] || ADMIN=(--cap-add SYS_ADMIN)
 }
 
 teardown() {
@@ -83,7 +88,8 @@ check_hostname_change_stays_inside() {
 	# Run in a throwaway UTS namespace of the test's own, so that a step
 	# without one renames only that, never the real host.
 	host_before=$(hostname)
-	host_after=$(unshare --uts bash -c 'container -- probe sethostname boxlab-probe >/dev/null; hostname')
+	host_after=$(unshare --uts bash -c 'container "$@" -- probe sethostname boxlab-probe >/dev/null; hostname' \
+		bash "${ADMIN[@]}")
 	echo "the host's name before: $host_before, after the container renamed itself: $host_after"
 	[ "$host_after" = "$host_before" ]
 }
@@ -115,7 +121,7 @@ check_boot_time_reset() {
 
 check_mounts_stay_inside() {
 	local name=boxlab-probe-$RANDOM seen leaked
-	seen=$(container -- probe mount-tmpfs /mnt "$name")
+	seen=$(container "${ADMIN[@]}" -- probe mount-tmpfs /mnt "$name")
 	leaked=$(awk -v n="$name" '$0 ~ n { print $5 }' /proc/self/mountinfo)
 	# A step without a mount namespace leaves it on the host: take it away.
 	[ -z "$leaked" ] || umount "$leaked"
@@ -680,4 +686,105 @@ skip_cgroup_if_rootless() {
 
 @test "an image's files keep their owners inside (from step 09)" {
 	holds_from 9 check_image_owners
+}
+
+# --- step 10: root inside keeps only what it needs ---
+
+# docker's 14 capabilities, as /proc/PID/status prints a set
+DEFAULT_CAPS=00000000a80425fb
+
+# caps_of STATUS-FILE: its CapEff and CapBnd, "EFF BND".
+caps_of() {
+	awk '/^CapEff:/ { e = $2 } /^CapBnd:/ { b = $2 } END { print e, b }' "$1"
+}
+
+check_default_capabilities() {
+	local inside outside
+	start_container -- /bin/sh -c 'grep -E "^Cap(Eff|Bnd):" /proc/self/status; echo ready; exec sleep 30' ||
+		return 1
+	inside=$(caps_of "$TEST_TMP/background.out")
+	outside=$(caps_of "/proc/$CHILD_PID/status")
+	kill_container
+	echo "CapEff and CapBnd inside: $inside; of the container's PID 1, read on the host: $outside"
+	[ "$inside" = "$DEFAULT_CAPS $DEFAULT_CAPS" ] && [ "$outside" = "$DEFAULT_CAPS $DEFAULT_CAPS" ]
+}
+
+# /proc/sys was bound read-only, and /proc/keys masked, by container root
+# itself (step 04): with CAP_SYS_ADMIN it can undo both.  Root tries,
+# then says what its mount table holds: /proc/sys's options, and whether
+# anything is mounted on /proc/keys.
+check_proc_stays_protected() {
+	local seen
+	seen=$(container -- /bin/sh -c 'mount -o remount,bind,rw /proc/sys 2>/dev/null; umount /proc/keys 2>/dev/null
+		awk '\''$5 == "/proc/sys" { split($6, o, ","); sys = o[1] } $5 == "/proc/keys" { keys = "masked" }
+			END { print "/proc/sys " (sys ? sys : "not a mount") ", /proc/keys " (keys ? keys : "shown") }'\'' /proc/self/mountinfo')
+	echo "after container root tried to undo them: $seen"
+	[ "$seen" = "/proc/sys ro, /proc/keys masked" ]
+}
+
+# euid is setuid-root in the tests' rootfs; user 1000 runs it.
+check_setuid_gains_nothing() {
+	local seen
+	seen=$(container -- probe as 1000 /usr/bin/euid)
+	echo "user 1000 ran a setuid-root program, whose effective uid was: $seen"
+	[ "$seen" = 1000 ]
+}
+
+check_no_new_privs_and_seccomp() {
+	local seen
+	seen=$(container -- /bin/sh -c 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status' | tr -s '\t\n' '  ')
+	echo "in /proc/self/status: $seen"
+	[ "$seen" = "NoNewPrivs: 1 Seccomp: 2 " ]
+}
+
+check_kernel_keyrings_and_io_uring_refused() {
+	local seen
+	seen=$(container -- /bin/sh -c 'probe call keyctl; probe call io_uring_setup' | tr '\n' ' ')
+	echo "keyctl, io_uring_setup: $seen"
+	[ "$seen" = "EPERM EPERM " ]
+}
+
+# Refused by the filter: before step 04 the kernel refuses it too, to
+# a process in a chroot, but with no filter in sight.
+check_nested_user_namespace_refused() {
+	local seen
+	seen=$(container -- /bin/sh -c 'probe call userns; grep "^Seccomp:" /proc/self/status || echo "no /proc"' | tr -s '\t\n' '  ')
+	echo "a new user namespace inside, and the filter: $seen"
+	[ "$seen" = "EPERM Seccomp: 2 " ]
+}
+
+# An obsolete call the filter does not name: the kernel has it (EINVAL
+# for device 0), the filter answers as a kernel without it would.
+check_unknown_call_enosys() {
+	probe_answers "ustat(0) inside" ENOSYS call ustat
+}
+
+@test "CapEff and CapBnd are docker's 14 (from step 10)" {
+	holds_from 10 check_default_capabilities
+}
+
+@test "root cannot undo the /proc protections (from step 10)" {
+	holds_from 10 check_proc_stays_protected
+}
+
+@test "a setuid-root program gains nothing (from step 10)" {
+	[ "${ROOTLESS:-}" != 1 ] || skip "rootless: only root is mapped inside, there is no other user to start from"
+	holds_from 10 check_setuid_gains_nothing
+}
+
+@test "NoNewPrivs is 1 and Seccomp 2 (from step 10)" {
+	holds_from 10 check_no_new_privs_and_seccomp
+}
+
+@test "keyctl and io_uring_setup get EPERM (from step 10)" {
+	holds_from 10 check_kernel_keyrings_and_io_uring_refused
+}
+
+@test "a nested user namespace: the filter says EPERM (from step 10)" {
+	holds_from 10 check_nested_user_namespace_refused
+}
+
+@test "an obsolete call (ustat) gets ENOSYS (from step 10)" {
+	[ "$(uname -m)" = x86_64 ] || skip "ustat(2), the call this check makes, is x86_64's"
+	holds_from 10 check_unknown_call_enosys
 }

@@ -18,7 +18,8 @@ ROOTFS=build/test-rootfs
 # Every step's name, as the runtime's messages give them.
 # shellcheck disable=SC2034 # for the test files
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
-	step05-user-ns step06-net-ns step07-cgroups step08-overlay step09-image)
+	step05-user-ns step06-net-ns step07-cgroups step08-overlay step09-image
+	step10-harden)
 
 # Written for bats 1.2 and newer (Ubuntu 22.04 has 1.2): no bats_load_library,
 # no `run` flags, no BATS_TEST_TMPDIR.
@@ -47,7 +48,7 @@ capture() {
 # step03-uts-ipc for 3
 step_dir() {
 	local d
-	for d in "$TOP"/step0"$1"-*/; do
+	for d in "$TOP"/step"$(printf %02d "$1")"-*/; do
 		basename "$d"
 	done
 }

@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -583,6 +585,47 @@ static int cmd_cgroup_limit(void)
 	return 0;
 }
 
+/*
+ * Make one system call a container's filter may refuse, with harmless
+ * arguments, and print "ok" or its errno name: keyctl (the session
+ * keyring's id), io_uring_setup (a ring of one entry), bpf (a command
+ * that does not exist: EINVAL if the call gets through), userns (a new
+ * user namespace), ustat (an obsolete call: EINVAL for device 0).
+ */
+static int cmd_call(const char *name)
+{
+	char buf[256] = "";
+	long r;
+
+	if (strcmp(name, "keyctl") == 0)
+		r = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0);
+	else if (strcmp(name, "io_uring_setup") == 0)
+		r = syscall(SYS_io_uring_setup, 1, buf);
+	else if (strcmp(name, "bpf") == 0)
+		r = syscall(SYS_bpf, -1, NULL, 0);
+	else if (strcmp(name, "userns") == 0)
+		r = unshare(CLONE_NEWUSER);
+#ifdef SYS_ustat
+	else if (strcmp(name, "ustat") == 0)
+		r = syscall(SYS_ustat, 0, buf);
+#endif
+	else
+		return 2;
+	return answer(r >= 0);
+}
+
+/* Become UID (its group too, and no others), then run PROG: what su does. */
+static int cmd_as(const char *uid_text, char **argv)
+{
+	unsigned id = (unsigned)atoi(uid_text);
+
+	setgroups(0, NULL); /* refused in a user namespace that denies it: no matter */
+	if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+		return answer(0);
+	execv(argv[0], argv);
+	return answer(0);
+}
+
 static int usage(void)
 {
 	fputs("usage: probe pid | kill0 PID | escape FILE | msgq make|get|rm KEY\n"
@@ -591,7 +634,8 @@ static int usage(void)
 	      "       | hostname | sethostname NAME | ifaces | loopback\n"
 	      "       | connect ADDR PORT | listen ADDR PORT | hold ADDR PORT PID\n"
 	      "       | serve PORT | connect-gateway PORT | alloc MIB | burn SECONDS\n"
-	      "       | forks N | cgroup | cgroup-limit\n",
+	      "       | forks N | cgroup | cgroup-limit\n"
+	      "       | call keyctl|io_uring_setup|bpf|userns|ustat | as UID PROG [ARG...]\n",
 	      stderr);
 	return 2;
 }
@@ -652,5 +696,9 @@ int main(int argc, char **argv)
 		return cmd_cgroup();
 	if (strcmp(cmd, "cgroup-limit") == 0 && argc == 2)
 		return cmd_cgroup_limit();
+	if (strcmp(cmd, "call") == 0 && argc == 3 && cmd_call(argv[2]) != 2)
+		return 0;
+	if (strcmp(cmd, "as") == 0 && argc >= 4)
+		return cmd_as(argv[2], &argv[3]);
 	return usage();
 }

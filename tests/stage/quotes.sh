@@ -51,18 +51,18 @@ trap 'rm -rf "$tmp"' EXIT
 # The sources, one "NAME<tab>FILE" line each: the C files as they read
 # first (a mismatch names the nearest line in them), then each step as
 # make diff shows it, then the diffs of make diff STEP=N.
-for f in step0*/container.c common/*.[ch] scripts/bench/*.c tests/*/*.c; do
+for f in step[0-9][0-9]-*/container.c common/*.[ch] scripts/bench/*.c tests/*/*.c; do
 	printf '%s\t%s\n' "$f" "$top/$f"
 done >"$tmp/c"
-for dir in step0*-*/; do
+for dir in step[0-9][0-9]-*/; do
 	dir=${dir%/}
 	scripts/stepdiff.sh --code "$dir" >"$tmp/code.$dir"
 	printf '%s\t%s\n' "$dir/container.c as make diff shows it" "$tmp/code.$dir"
 done >>"$tmp/c"
 : >"$tmp/diffs"
-for dir in step0*-*/; do
-	n=${dir#step0}
-	n=${n%%-*}
+for dir in step[0-9][0-9]-*/; do
+	n=${dir#step}
+	n=$((10#${n%%-*}))
 	[ "$n" -ge 2 ] || continue
 	BOXLAB_COLOUR=never scripts/stepdiff.sh "$n" >"$tmp/diff.$n"
 	printf '%s\t%s\n' "$n" "$tmp/diff.$n" >>"$tmp/diffs"

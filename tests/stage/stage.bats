@@ -2,8 +2,8 @@
 # The speaker's tools: scripts/present.sh (make present STEP=N) and
 # scripts/demo.sh (make demo); and scripts/doctor.sh (make doctor) in the
 # places it warns about, faked.  Fast: present runs no container; demo's
-# scenes of the nine steps take a few seconds (the matrix scene, minutes,
-# is left to `make demo`); the doctor's tests fake the machine.  And the
+# scenes of the steps take a few seconds (the matrix scene, minutes, is
+# left to `make demo`); the doctor's tests fake the machine.  And the
 # texts of the lab handouts (scripts/lab/) against the steps' lessons.
 
 load ../lib/common
@@ -22,9 +22,24 @@ diff_hunks() {
 	scripts/stepdiff.sh "$1" | grep -c '^@@ '
 }
 
-@test "present, no terminal: every hunk of steps 2-9, in order, exit 0" {
+# The numbers of the kit's steps (its directories stepNN-NAME), one a line.
+step_numbers() {
+	local dir
+	for dir in step[0-9][0-9]-*/; do
+		dir=${dir#step}
+		echo $((10#${dir%%-*}))
+	done
+}
+
+# The scenes `demo --help` lists, by their step's number, one a line.
+demo_scenes() {
+	scripts/demo.sh --help | awk '$1 ~ /^[0-9]+$/ { print $1 }'
+}
+
+@test "present, no terminal: every hunk of every step after the first, in order, exit 0" {
 	local n k hunks
-	for n in 2 3 4 5 6 7 8 9; do
+	for n in $(step_numbers); do
+		((n > 1)) || continue
 		run scripts/present.sh "$n" </dev/null
 		assert_success
 		hunks=$(diff_hunks "$n")
@@ -73,12 +88,14 @@ diff_hunks() {
 }
 
 @test "present with a bad step explains" {
-	run scripts/present.sh 10
+	local last
+	last=$(step_numbers | tail -n 1)
+	run scripts/present.sh 42
 	assert_failure 2
-	assert_output 'boxlab present: "10" is not a step: give a number from 1 to 9 (make present STEP=3)'
+	assert_output "boxlab present: \"42\" is not a step: give a number from 1 to $last (make present STEP=3)"
 	run scripts/present.sh x
 	assert_failure 2
-	assert_output 'boxlab present: "x" is not a step: give a number from 1 to 9 (make present STEP=3)'
+	assert_output "boxlab present: \"x\" is not a step: give a number from 1 to $last (make present STEP=3)"
 	run scripts/present.sh 0
 	assert_failure 2
 	assert_output --partial '"0" is not a step'
@@ -87,7 +104,7 @@ diff_hunks() {
 @test "present with no step prints its usage" {
 	run scripts/present.sh
 	assert_failure 2
-	assert_output "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to 9"
+	assert_output "usage: scripts/present.sh N   (or: make present STEP=N), N from 1 to $(step_numbers | tail -n 1)"
 }
 
 @test "present on a terminal: a key for the next hunk, b for back, q quits" {
@@ -161,9 +178,13 @@ diff_hunks() {
 }
 
 @test "demo with a bad scene explains and prints its usage" {
-	run scripts/demo.sh 10
+	local scenes first
+	mapfile -t scenes < <(demo_scenes)
+	# The first scene, as two digits ("01"), is one; 42 is none.
+	printf -v first %02d "${scenes[0]}"
+	run scripts/demo.sh "$first" 42
 	assert_failure 2
-	assert_line --index 0 'boxlab demo: "10" is not a scene: give step numbers 1-9 or "matrix"'
+	assert_line --index 0 "boxlab demo: \"42\" is not a scene: give step numbers ${scenes[0]}-${scenes[-1]} or \"matrix\""
 	assert_line "usage: scripts/demo.sh [SCENE...]    (make demo runs them all)"
 }
 
@@ -180,13 +201,15 @@ diff_hunks() {
 	assert_output 'boxlab demo: DEMO_PAUSE="soon" is not a number of seconds (DEMO_PAUSE=2)'
 }
 
-@test "demo, no terminal: the nine scenes show their lessons, no colour, no pause" {
+@test "demo, no terminal: every scene shows its lesson, no colour, no pause" {
 	[ "$(id -u)" -eq 0 ] || skip_cannot_run "demo needs root"
 	[ -x build/test-rootfs/usr/bin/probe ] || skip_cannot_run "no build/test-rootfs: make demo builds it"
+	local scenes
+	mapfile -t scenes < <(demo_scenes)
 	SECONDS=0
-	run scripts/demo.sh 1 2 3 4 5 6 7 8 9 </dev/null
+	run scripts/demo.sh "${scenes[@]}" </dev/null
 	assert_success
-	[ "$SECONDS" -lt 30 ] || fail "the nine scenes took $SECONDS s: a pause without a terminal?"
+	[ "$SECONDS" -lt 30 ] || fail "the ${#scenes[@]} scenes took $SECONDS s: a pause without a terminal?"
 	refute_output --partial $'\e['
 	refute_output --partial 'NOT SHOWN'
 	assert_line 'I am PID 1'
@@ -195,9 +218,9 @@ diff_hunks() {
 	assert_line '  ok: the runtime reports the OOM kill'
 	assert_line '  ok: the upper dir has it'
 	assert_line "  ok: the image's own command ran, as its user, in its directory"
-	assert_line --regexp '^boxlab demo: 9 scenes in [0-9]+ s, each showed what it should; nothing left on the host$'
+	assert_line --regexp "^boxlab demo: ${#scenes[@]} scenes in [0-9]+ s, each showed what it should; nothing left on the host\$"
 	# One "== step NN" title per scene, and each command after a prompt.
-	[ "$(grep -c '^== step 0[1-9]: ' <<<"$output")" -eq 9 ]
+	[ "$(grep -c '^== step [0-9][0-9]: ' <<<"$output")" -eq "${#scenes[@]}" ]
 	assert_line "# ./step02-pid-ns/container run -v rootfs /bin/sh -c 'echo \"I am PID \$\$\"; ps; true'"
 }
 
@@ -365,7 +388,7 @@ fake_dpkg() {
 	mkdir -p "$TEST_TMP/empty"
 	PATH=$TEST_TMP/empty run /bin/bash scripts/deps.sh build
 	assert_success
-	assert_output "boxlab deps: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's busybox-static libc6-dev libarchive-dev libjansson-dev libcurl4-openssl-dev nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev"
+	assert_output "boxlab deps: cannot check packages here (no dpkg-query or apt-get); the kit needs the equivalents of Debian's busybox-static libc6-dev libarchive-dev libjansson-dev libcurl4-openssl-dev nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev libseccomp-dev"
 }
 
 @test "make check as a user, a test package missing: that line first, nothing built" {
@@ -386,9 +409,11 @@ fake_dpkg() {
 # the titles of the lesson's regions.  A handout has none: it skips.
 @test "lab: every region of every step has one text, and every text its region, by title" {
 	[ -d scripts/lab ] || skip "no scripts/lab/: a handout carries no lab texts"
+	local steps
+	steps=$(step_numbers | paste -sd ' ')
 	run scripts/lab.sh check
 	assert_success
-	assert_output --regexp '^lab\.sh: the texts of steps 1 2 3 4 5 6 7 8 9 match their regions, title for title: [1-9][0-9]* regions, [0-9]+ stand-ins$'
+	assert_output --regexp "^lab\\.sh: the texts of steps $steps match their regions, title for title: [1-9][0-9]* regions, [0-9]+ stand-ins\$"
 }
 
 # lab_copy: the lab's scripts, texts and steps in $TEST_TMP/kit, to break.
@@ -396,7 +421,7 @@ lab_copy() {
 	local step
 	mkdir -p "$TEST_TMP/kit/scripts"
 	cp -a scripts/lab.sh scripts/lesson-markers.sh scripts/lab "$TEST_TMP/kit/scripts/"
-	for step in step0*-*/; do
+	for step in step[0-9][0-9]-*/; do
 		mkdir "$TEST_TMP/kit/$step"
 		cp -a "$step/container.c" "$TEST_TMP/kit/$step"
 	done

@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sys/resource.h>
+#include <linux/capability.h>
+
+#include "caps.h"
 #include "cli.h"
 #include "process.h"
 #include "hints.h"
@@ -289,6 +293,45 @@ static void test_parse_args_images(void **state)
 	assert_string_equal(err, "--env arrives in step 09 (step09-image); this is step 08");
 }
 
+/* Step 10's options: the capability set, the two switches, the limits. */
+static void test_harden_options(void **state)
+{
+	struct config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&c, 10, err, "container run rootfs sh"), 0);
+	assert_int_equal(c.caps, caps_default);
+	assert_int_equal(c.no_new_privs, 1);
+	assert_int_equal(c.seccomp, 1);
+	assert_int_equal(
+		parse(&c, 10, err,
+		      "container run --cap-drop ALL --cap-add SYS_ADMIN --cap-add KILL rootfs sh"),
+		0);
+	assert_int_equal(c.caps, CAP_BIT(CAP_SYS_ADMIN) | CAP_BIT(CAP_KILL));
+	assert_int_equal(
+		parse(&c, 10, err,
+		      "container run --security-opt no-new-privileges=false --security-opt seccomp=unconfined rootfs sh"),
+		0);
+	assert_int_equal(c.no_new_privs, 0);
+	assert_int_equal(c.seccomp, 0);
+	/* a later --ulimit for the same limit wins; one number is both */
+	assert_int_equal(
+		parse(&c, 10, err,
+		      "container run --ulimit nofile=10:20 --ulimit nproc=-1 --ulimit nofile=30 rootfs sh"),
+		0);
+	assert_int_equal(c.nulimits, 2);
+	assert_int_equal(c.ulimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(c.ulimits[0].soft, 30);
+	assert_int_equal(c.ulimits[0].hard, 30);
+	assert_true(c.ulimits[1].soft == RLIM_INFINITY && c.ulimits[1].hard == RLIM_INFINITY);
+	assert_int_equal(parse(&c, 10, err, "container run --ulimit nofile=1:2:3 rootfs sh"), -1);
+	assert_int_equal(parse(&c, 10, err, "container run --ulimit nofile rootfs sh"), -1);
+	assert_int_equal(parse(&c, 10, err, "container run --cap-add , rootfs sh"), -1);
+	assert_int_equal(parse(&c, 9, err, "container run --cap-drop ALL rootfs sh"), -1);
+	assert_string_equal(err, "--cap-drop arrives in step 10 (step10-harden); this is step 09");
+}
+
 static void test_usage_text(void **state)
 {
 	char help[4096];
@@ -362,8 +405,9 @@ static void test_step_name(void **state)
 	(void)state;
 	assert_string_equal(step_name(1), "step01-chroot");
 	assert_string_equal(step_name(9), "step09-image");
+	assert_string_equal(step_name(10), "step10-harden");
 	assert_null(step_name(0));
-	assert_null(step_name(10));
+	assert_null(step_name(11));
 }
 
 int main(void)
@@ -375,7 +419,7 @@ int main(void)
 		cmocka_unit_test(test_valid_hostname),	  cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_parse_args_errors), cmocka_unit_test(test_parse_args_images),
 		cmocka_unit_test(test_usage_text),	  cmocka_unit_test(test_userns_blocker),
-		cmocka_unit_test(test_step_name),
+		cmocka_unit_test(test_step_name),	  cmocka_unit_test(test_harden_options),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);

@@ -73,7 +73,7 @@ check_inputs() {
 	local dir
 	((EUID == 0)) || die "run me as root (the checks run as root in the guest, and qemu shares / with its owners)"
 	for dir in "$@"; do
-		[[ -d $dir ]] || die "there is no step \"$dir\" (steps: $(echo step0*-*))"
+		[[ -d $dir ]] || die "there is no step \"$dir\" (steps: $(echo step[0-9][0-9]-*))"
 		if [[ -n $cross ]]; then
 			[[ -x $cross/$dir/container ]] || die "$cross/$dir/container is not built: run make $arch"
 		else
