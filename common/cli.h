@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "seccomp/filter.h"
 #include "subnet.h"
 
 #define MAX_LAYERS	 16 /* --layer, at most (step 08) */
@@ -92,6 +93,7 @@ struct config {
 	uint64_t caps; /* the capabilities container root keeps, from those */
 	int no_new_privs; /* 1 unless --security-opt no-new-privileges=false */
 	int seccomp; /* 1 unless --security-opt seccomp=unconfined */
+	struct filter filter; /* the seccomp filter, built in the child */
 	struct ulimit ulimits[MAX_ULIMITS]; /* --ulimit, in the order given */
 	int nulimits;
 };

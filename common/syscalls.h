@@ -115,4 +115,10 @@ static inline int sys_openat2(int dirfd, const char *path, struct open_how *how)
 	return (int)syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
 }
 
+/* seccomp(2): install a filter, a BPF program, for this thread (Linux 3.17). */
+static inline int sys_seccomp(unsigned int operation, unsigned int flags, void *args)
+{
+	return (int)syscall(SYS_seccomp, operation, flags, args);
+}
+
 #endif

@@ -457,21 +457,31 @@ static void set_capabilities(const struct config *c)
 }
 
 /*
- * The filter answers for every system call from here on, ours included:
- * docker's list allowed, the dangerous EPERM, the rest ENOSYS.  Loading
- * one takes no_new_privs, or CAP_SYS_ADMIN.  With no_new_privs it goes
- * last; without it, it must go before the capabilities do, and let
- * through the calls still to come (setresuid, capset: it does).
+ * The seccomp filter is a BPF program the kernel runs on every system
+ * call: docker's list allowed, the dangerous ones EPERM, the rest ENOSYS.
+ * libseccomp writes it, in a few milliseconds that the child spends
+ * first thing, while the parent is busy with its id maps.
  */
-static void load_seccomp_filter(const struct config *c)
+static void build_seccomp_filter(struct config *c)
 {
-	struct filter_counts n;
+	if (c->seccomp)
+		KCALL(filter_build(c->caps, &c->filter), "build the seccomp filter");
+}
 
+/*
+ * Once loaded, the filter judges every call, ours included.  Loading one
+ * takes no_new_privs, or CAP_SYS_ADMIN.  With no_new_privs it goes last;
+ * without it, it must go before the capabilities do, and let through the
+ * calls still to come (setresuid, capset: it does).
+ */
+static void load_seccomp_filter(struct config *c)
+{
 	if (!c->seccomp)
 		return;
-	KCALL(filter_load(c->caps, &n), "load the seccomp filter");
+	KCALL(sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &c->filter.prog),
+	      "load the seccomp filter, %u BPF instructions", c->filter.prog.len);
 	narrate("the filter: %d calls allowed, %d refused with EPERM, %d answered ENOSYS",
-		n.allowed, n.refused, n.enosys);
+		c->filter.counts.allowed, c->filter.counts.refused, c->filter.counts.enosys);
 }
 /* end of lesson 10 */
 
@@ -481,6 +491,9 @@ static int container_main(void *arg)
 	struct config *c = arg;
 
 	join_cgroup(c);
+	/* lesson 10: build the filter while the parent maps our ids */
+	build_seccomp_filter(c);
+	/* end of lesson 10 */
 	wait_for_parent(c);
 	become_container_root(c);
 	die_with_runtime(c);

@@ -23,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/capability.h>
 
 #include <seccomp.h>
@@ -243,43 +245,73 @@ static int add_conditional(scmp_filter_ctx ctx, uint64_t caps, struct filter_cou
 	return r;
 }
 
-int filter_load(uint64_t caps, struct filter_counts *counts)
+/* The rules, into a libseccomp context: 0, or a libseccomp error. */
+static int add_rules(scmp_filter_ctx ctx, uint64_t caps, struct filter_counts *n)
 {
-	struct filter_counts n = { 0, 0, 0 };
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
 	size_t i;
-	int r, nr, total = 0;
-	char *name;
+	int r, nr;
 
-	if (!ctx) {
-		errno = ENOMEM;
-		return -1;
-	}
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	/* libseccomp would set no_new_privs itself: that is the caller's choice */
-	r = r ?: seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	for (i = 0; r == 0 && i < NALLOWED; i++) {
 		if ((nr = number(allowed[i])) < 0)
 			continue;
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-		n.allowed++;
+		n->allowed++;
 	}
 	for (i = 0; r == 0 && i < NREFUSED; i++) {
 		if ((nr = number(refused[i].name)) < 0)
 			continue;
 		if (caps & refused[i].caps) {
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-			n.allowed++;
+			n->allowed++;
 		} else {
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-			n.refused++;
+			n->refused++;
 		}
 	}
-	r = r ?: add_conditional(ctx, caps, &n);
+	return r ?: add_conditional(ctx, caps, n);
+}
+
+/*
+ * libseccomp writes the program it would load to a file: a memfd, read
+ * back into memory.  The container loads it itself, with seccomp(2).
+ */
+static int export_program(scmp_filter_ctx ctx, struct sock_fprog *prog)
+{
+	int fd = memfd_create("boxlab-seccomp", MFD_CLOEXEC), r;
+	off_t size;
+
+	if (fd < 0)
+		return -errno;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r == 0 && ((size = lseek(fd, 0, SEEK_END)) <= 0 || size % sizeof(*prog->filter)))
+		r = -EIO;
+	if (r == 0 && !(prog->filter = malloc((size_t)size)))
+		r = -ENOMEM;
+	if (r == 0 && pread(fd, prog->filter, (size_t)size, 0) != size)
+		r = -EIO;
 	if (r == 0)
-		r = seccomp_load(ctx);
+		prog->len = (unsigned short)((size_t)size / sizeof(*prog->filter));
+	close(fd);
+	return r;
+}
+
+int filter_build(uint64_t caps, struct filter *f)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
+	int r, nr, total = 0;
+	char *name;
+
+	memset(f, 0, sizeof(*f));
+	if (!ctx) {
+		errno = ENOMEM;
+		return -1;
+	}
+	r = add_rules(ctx, caps, &f->counts);
+	r = r ?: export_program(ctx, &f->prog);
 	seccomp_release(ctx);
 	if (r < 0) {
+		filter_free(f);
 		errno = -r;
 		return -1;
 	}
@@ -289,10 +321,15 @@ int filter_load(uint64_t caps, struct filter_counts *counts)
 			total++;
 			free(name);
 		}
-	n.enosys = total - n.allowed - n.refused;
-	if (counts)
-		*counts = n;
+	f->counts.enosys = total - f->counts.allowed - f->counts.refused;
 	return 0;
+}
+
+void filter_free(struct filter *f)
+{
+	free(f->prog.filter);
+	f->prog.filter = NULL;
+	f->prog.len = 0;
 }
 
 const char *filter_refused(uint64_t caps, char *buf, size_t size)

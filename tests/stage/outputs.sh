@@ -99,7 +99,7 @@ mask() {
 		-e 's:(rtt min/avg/max/mdev|round-trip min/avg/max) = .*:\1 = T ms:' \
 		-e 's/\b[0-9a-f]{8}\b/ID/g' \
 		-e 's/^([0-9]+ ){2}[0-9]+:[0-9]+ /N N N:N /' \
-		-e 's/\b(pid|clone\(.*\) =) [0-9]+/\1 N/g' \
+		-e 's/\b(pid|clone\(.*\) =) [0-9]+/\1 N/g; s/^\[pid +[0-9]+\] /[pid N] /' \
 		-e 's/^runtime [0-9]+$/runtime N/; s/^[0-9]{3}$/N/; s/^ *[0-9]+ ([DRSTZ][a-zA-Z+<]*) /N \1 /' \
 		-e 's/[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}/DATE/g' \
 		-e 's/[0-9]+\.[0-9]+ ms/T ms/g' \

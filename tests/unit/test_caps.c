@@ -26,6 +26,7 @@
 
 #include "caps.h"
 #include "seccomp/filter.h"
+#include "syscalls.h"
 
 static void test_names(void **state)
 {
@@ -116,12 +117,13 @@ static void filtered(uint64_t caps, char *out, size_t size)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct filter_counts counts;
+		struct filter f;
 		char line[256];
 		long r[5];
 
 		close(fd[0]);
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || filter_load(caps, &counts) < 0)
+		if (filter_build(caps, &f) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &f.prog) < 0)
 			_exit(1);
 		errno = 0;
 		r[0] = syscall(SYS_keyctl, 0, -3, 0) < 0 ? errno : 0;
@@ -131,7 +133,7 @@ static void filtered(uint64_t caps, char *out, size_t size)
 		r[4] = getpid() > 0 ? 0 : errno;
 		snprintf(line, sizeof(line), "%s %s %s %s %s %d", outcome(r[0]), outcome(r[1]),
 			 outcome(r[2]), outcome(r[3]), outcome(r[4]),
-			 counts.allowed > 250 && counts.refused > 10 && counts.enosys > 0);
+			 f.counts.allowed > 250 && f.counts.refused > 10 && f.counts.enosys > 0);
 		if (write(fd[1], line, strlen(line)) < 0)
 			_exit(1);
 		_exit(0);
@@ -171,10 +173,11 @@ static void test_other_architecture_killed(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct filter_counts counts;
+		struct filter f;
 
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    filter_load(caps_default, &counts) < 0)
+		if (filter_build(caps_default, &f) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    sys_seccomp(SECCOMP_SET_MODE_FILTER, 0, &f.prog) < 0)
 			_exit(1);
 		syscall(0x40000000 | SYS_getpid); /* x32's getpid */
 		_exit(0);
