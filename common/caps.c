@@ -44,8 +44,9 @@ int caps_last(void)
 			last = -1;
 		fclose(f);
 	}
-	/* A kernel newer than these names: only what we can name. */
-	return last < 0 || last >= NNAMES ? NNAMES - 1 : last;
+	/* A kernel newer than these names has capabilities we cannot name:
+	 * they are never kept, and the bounding set loses them too. */
+	return last < 0 || last > 63 ? NNAMES - 1 : last;
 }
 
 int cap_from_name(const char *name)

@@ -6,8 +6,8 @@
 #
 #   ```c      Each piece of the block, the lines between two elisions,
 #             must be found whole, in order and byte for byte (tabs
-#             included), in one of the kit's C files: common/*.[ch], the
-#             C of scripts/bench/ and tests/ (the probe), or a
+#             included), in one of the kit's C files: common/, its
+#             subdirectories, the C of scripts/bench/ and tests/, or a
 #             step*/container.c as it reads or as `make diff` shows it
 #             (its lesson marks left out).
 #   ```diff   Under "## Chapter N", a block is a part of `make diff
@@ -51,7 +51,7 @@ trap 'rm -rf "$tmp"' EXIT
 # The sources, one "NAME<tab>FILE" line each: the C files as they read
 # first (a mismatch names the nearest line in them), then each step as
 # make diff shows it, then the diffs of make diff STEP=N.
-for f in step[0-9][0-9]-*/container.c common/*.[ch] scripts/bench/*.c tests/*/*.c; do
+for f in step[0-9][0-9]-*/container.c common/*.[ch] common/*/*.[ch] scripts/bench/*.c tests/*/*.c; do
 	printf '%s\t%s\n' "$f" "$top/$f"
 done >"$tmp/c"
 for dir in step[0-9][0-9]-*/; do
