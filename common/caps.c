@@ -72,8 +72,12 @@ const char *cap_name(int cap)
 	return buf;
 }
 
-/* Each name of a list given to --cap-add or --cap-drop, applied to *set. */
-static int apply(uint64_t *set, const char *list, int add, char *err, size_t errsize)
+/*
+ * The names of a list given to --cap-add or --cap-drop, into *named; an
+ * "ALL" among them sets *all.
+ */
+static int parse_list(const char *list, int add, uint64_t *named, int *all, char *err,
+		      size_t errsize)
 {
 	char copy[512], *name, *save = NULL;
 	int cap;
@@ -88,7 +92,7 @@ static int apply(uint64_t *set, const char *list, int add, char *err, size_t err
 	snprintf(copy, sizeof(copy), "%s", list);
 	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		if (strcasecmp(name, "ALL") == 0) {
-			*set = add ? CAP_BIT(NNAMES) - 1 : 0;
+			*all = 1;
 			continue;
 		}
 		cap = cap_from_name(name);
@@ -99,7 +103,7 @@ static int apply(uint64_t *set, const char *list, int add, char *err, size_t err
 				add ? "add" : "drop", list, name);
 			return -1;
 		}
-		*set = add ? *set | CAP_BIT(cap) : *set & ~CAP_BIT(cap);
+		*named |= CAP_BIT(cap);
 	}
 	return 0;
 }
@@ -107,15 +111,21 @@ static int apply(uint64_t *set, const char *list, int add, char *err, size_t err
 int caps_resolve(uint64_t *set, const char *const *add, int nadd, const char *const *drop,
 		 int ndrop, char *err, size_t errsize)
 {
-	int i;
+	uint64_t added = 0, dropped = 0, every = CAP_BIT(NNAMES) - 1;
+	int i, add_all = 0, drop_all = 0;
 
-	*set = caps_default;
 	for (i = 0; i < ndrop; i++)
-		if (apply(set, drop[i], 0, err, errsize) < 0)
+		if (parse_list(drop[i], 0, &dropped, &drop_all, err, errsize) < 0)
 			return -1;
 	for (i = 0; i < nadd; i++)
-		if (apply(set, add[i], 1, err, errsize) < 0)
+		if (parse_list(add[i], 1, &added, &add_all, err, errsize) < 0)
 			return -1;
+	if (add_all)
+		*set = every & ~dropped; /* all but the ones named */
+	else if (drop_all)
+		*set = added; /* none but the ones named */
+	else
+		*set = (caps_default & ~dropped) | added;
 	return 0;
 }
 

@@ -32,10 +32,10 @@ const char *cap_name(int cap);
 
 /*
  * The set a container gets, as docker makes it from --cap-add and
- * --cap-drop: the default set, less each dropped (ALL: every one), then
- * plus each added (ALL: every one), so an add wins over a drop.  The
- * names are a comma-separated list, or NULL.  Returns 0, or -1 with one
- * line in err naming the bad name.
+ * --cap-drop (each a comma-separated list): the default set, less the
+ * ones dropped, plus the ones added, so an add wins over a drop.  With
+ * "ALL" added: every one but those dropped; with "ALL" dropped: only
+ * those added.  Returns 0, or -1 with one line in err naming the bad name.
  */
 int caps_resolve(uint64_t *set, const char *const *add, int nadd, const char *const *drop,
 		 int ndrop, char *err, size_t errsize);

@@ -521,7 +521,7 @@ void usage_text(int step, char *buf, size_t size)
 		    "starts with none.  No program gains privileges (no_new_privs), and a\n"
 		    "seccomp filter refuses the dangerous system calls (EPERM) and answers\n"
 		    "ENOSYS to those it does not know.  --cap-drop goes first, then\n"
-		    "--cap-add: an add wins.\n\n");
+		    "--cap-add: an add wins (--cap-add ALL: all but those dropped).\n\n");
 	ADD("Options:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_info *o = &options[i];

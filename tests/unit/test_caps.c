@@ -76,6 +76,10 @@ static void test_resolve(void **state)
 	assert_int_equal(set, caps_default);
 	assert_int_equal(caps_resolve(&set, all, 1, NULL, 0, err, sizeof(err)), 0);
 	assert_true(set & CAP_BIT(CAP_CHECKPOINT_RESTORE));
+	/* docker's rule: with ALL added, the ones dropped stay out */
+	assert_int_equal(caps_resolve(&set, all, 1, admin, 1, err, sizeof(err)), 0);
+	assert_true(set & CAP_BIT(CAP_CHECKPOINT_RESTORE));
+	assert_false(set & CAP_BIT(CAP_SYS_ADMIN));
 }
 
 static void test_bad_names(void **state)
