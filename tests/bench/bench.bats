@@ -28,14 +28,14 @@ teardown() {
 	# Nothing it runs may change the host's devices (crun chowns its
 	# standard streams: they must not be /dev/null).
 	[ "$(stat -c '%u:%g %a' /dev/null)" = "$devnull" ]
-	for step in 01 02 03 04 05 06 07 08 09; do
+	for step in $(ls -d step[0-9][0-9]-* | cut -c5-6); do
 		assert_line --regexp "^step$step +[0-9]+\.[0-9]{2} "
 	done
 	assert_line --regexp '^step08 veth +[0-9]+\.[0-9]{2} '
 	assert_line --regexp '^step09 layers +[0-9]+\.[0-9]{2} '
 	assert_line --regexp '^step09 image +[0-9]+\.[0-9]{2} '
 	# The other tools are installed by the script (scripts/deps.sh bench).
-	for tool in chroot unshare bwrap crun runc; do
+	for tool in chroot unshare bwrap crun "crun harden" runc; do
 		assert_line --regexp "^$tool +[0-9]+\.[0-9]{2} "
 	done
 	assert_line --regexp '^the network namespace and its loopback adds +[-+][0-9.]+ ms$'
@@ -44,12 +44,15 @@ teardown() {
 	assert_line --regexp '^step08, every feature but veth, / crun: +[0-9.]+ '
 	assert_line --regexp "^the runtime's peak RSS, largest step: +[0-9.]+ MiB"
 	assert_line --regexp '^step09 image / the same layers as dirs: +[0-9.]+ '
+	assert_line --regexp '^step10 / crun with the same hardening: +[0-9.]+ '
 	assert_line --regexp '^step09 image import of the test image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
 	assert_line --regexp '^step09 image import of the Debian image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
 	# The picture: one bar per row of the table.
 	[ "$(head -c 4 "$out/bench.svg")" = "<svg" ]
 	[ "$(tail -n 1 "$out/bench.svg")" = "</svg>" ]
 	[ "$(grep -c '<rect x=' "$out/bench.svg")" -eq "$(wc -l <"$out/times.tsv")" ]
-	[ "$(wc -l <"$out/times.tsv")" -eq 17 ]
+	# chroot, unshare, bwrap, every step, step08 veth, step09 layers and
+	# image, crun, crun harden, runc
+	[ "$(wc -l <"$out/times.tsv")" -eq "$((3 + $(ls -d step[0-9][0-9]-* | wc -l) + 3 + 3))" ]
 	cmp -s <(sed -n '/median ms/,/^$/p' "$out/results.txt") <(sed -n '/median ms/,/^$/p' <<<"$output")
 }
