@@ -177,22 +177,6 @@ static const struct {
 	{ "stack", RLIMIT_STACK },
 };
 
-/* "1024", or -1 or "unlimited" for no limit; -1 if it is neither. */
-static int parse_limit(const char *text, unsigned long long *value)
-{
-	char *end;
-
-	if (strcmp(text, "-1") == 0 || strcmp(text, "unlimited") == 0) {
-		*value = RLIM_INFINITY;
-		return 0;
-	}
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	*value = strtoull(text, &end, 10);
-	return errno || *end || *value == RLIM_INFINITY ? -1 : 0;
-}
-
 /* --ulimit NAME=SOFT[:HARD], as docker spells it; a later one for the same NAME wins. */
 static int add_ulimit(struct config *c, const char *value, char *err, size_t errlen)
 {
@@ -213,7 +197,7 @@ static int add_ulimit(struct config *c, const char *value, char *err, size_t err
 			value);
 	colon = strchr(eq + 1, ':');
 	snprintf(soft, sizeof(soft), "%.*s", colon ? (int)(colon - eq - 1) : 31, eq + 1);
-	if (parse_limit(soft, &u.soft) < 0 || parse_limit(colon ? colon + 1 : soft, &u.hard) < 0)
+	if (parse_rlimit(soft, &u.soft) < 0 || parse_rlimit(colon ? colon + 1 : soft, &u.hard) < 0)
 		return fail(
 			err, errlen,
 			"--ulimit \"%s\": SOFT and HARD are whole numbers, or -1 for unlimited, like nofile=1024:4096",

@@ -14,7 +14,6 @@
 #define BOXLAB_CLI_H
 
 #include <stddef.h>
-
 #include <stdint.h>
 
 #include "cgroup.h"

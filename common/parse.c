@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 
 #include "parse.h"
 
@@ -66,6 +67,21 @@ long parse_count(const char *text, long max)
 	if (errno || *end || n < 1 || n > max)
 		return -1;
 	return n;
+}
+
+int parse_rlimit(const char *text, unsigned long long *value)
+{
+	char *end;
+
+	if (strcmp(text, "-1") == 0 || strcmp(text, "unlimited") == 0) {
+		*value = RLIM_INFINITY;
+		return 0;
+	}
+	if (!isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	*value = strtoull(text, &end, 10);
+	return errno || *end || *value == RLIM_INFINITY ? -1 : 0;
 }
 
 long parse_cpus(const char *text, long period, long max)

@@ -24,4 +24,10 @@ long parse_cpus(const char *text, long period, long max);
 /* A whole number from 1 to max, or -1. */
 long parse_count(const char *text, long max);
 
+/*
+ * A resource limit into *value: a whole number from 0, or "-1" or
+ * "unlimited" for RLIM_INFINITY.  0, or -1 for anything else.
+ */
+int parse_rlimit(const char *text, unsigned long long *value);
+
 #endif

@@ -178,14 +178,6 @@ static const struct refusal {
 
 #define NREFUSED (sizeof(refused) / sizeof(refused[0]))
 
-/* The flags that make clone() create a namespace (clone3 has them too). */
-#define NAMESPACE_FLAGS                                                                \
-	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
-	 CLONE_NEWPID | CLONE_NEWNET)
-
-/* The personas personality() may set (and 0xffffffff, which only asks). */
-static const unsigned long personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
-
 /* This architecture's number of a call, or -1 if it has no such call. */
 static int number(const char *name)
 {
@@ -194,54 +186,70 @@ static int number(const char *name)
 	return nr == __NR_SCMP_ERROR || nr < 0 ? -1 : nr;
 }
 
-/* The rules of clone, clone3, socket and personality: 0, or a libseccomp error. */
-static int add_conditional(scmp_filter_ctx ctx, uint64_t caps, struct filter_counts *n)
-{
-	static const int flags[] = { CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-				     CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET };
-	size_t i;
-	int r;
+/*
+ * The calls allowed only with a safe first argument: a rule each, its
+ * action taken when "arg0 OP A" holds (MASKED_EQ: arg0 & A == B).  With
+ * CAP_SYS_ADMIN kept, clone and clone3 are allowed whatever their flags.
+ */
+#define EPERM_ SCMP_ACT_ERRNO(EPERM)
+#define NS_FLAGS                                                                       \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+	 CLONE_NEWPID | CLONE_NEWNET)
 
-	if (caps & CAP_BIT(CAP_SYS_ADMIN)) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
-		r = r ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone3), 0);
-		n->allowed += 2;
-	} else {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, NAMESPACE_FLAGS, 0));
-		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
-			r = r
-				    ?: seccomp_rule_add(
-					       ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-					       SCMP_A0(SCMP_CMP_MASKED_EQ, flags[i], flags[i]));
-		/* clone3 passes its flags in memory, which a filter cannot
-		 * read: it is left to the default, ENOSYS, and the C library
-		 * falls back to clone */
-		n->allowed++;
-	}
+static const struct condition {
+	const char *name;
+	uint32_t action;
+	enum scmp_compare op;
+	scmp_datum_t a, b;
+} conditions[] = {
+	/* clone without a namespace flag; with any, EPERM (clone3 passes its
+	 * flags in memory, which a filter cannot read: it is left to the
+	 * default, ENOSYS, and the C library falls back to clone) */
+	{ "clone", SCMP_ACT_ALLOW, SCMP_CMP_MASKED_EQ, NS_FLAGS, 0 },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWNS, CLONE_NEWNS },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWCGROUP, CLONE_NEWCGROUP },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWUTS, CLONE_NEWUTS },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWIPC, CLONE_NEWIPC },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWPID, CLONE_NEWPID },
+	{ "clone", EPERM_, SCMP_CMP_MASKED_EQ, CLONE_NEWNET, CLONE_NEWNET },
 	/* every family but the kernel's crypto API (AF_ALG, 38) and the
 	 * sockets to the host of a virtual machine (AF_VSOCK, 40) */
-	r = r
-		    ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_LT, AF_ALG));
-	r = r
-		    ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_NFC));
-	r = r
-		    ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_GT, AF_VSOCK));
-	r = r
-		    ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_ALG));
-	r = r
-		    ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_VSOCK));
-	n->allowed++;
-	for (i = 0; i < sizeof(personas) / sizeof(personas[0]); i++)
-		r = r
-			    ?: seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
-						SCMP_A0(SCMP_CMP_EQ, personas[i]));
-	n->allowed++;
+	{ "socket", SCMP_ACT_ALLOW, SCMP_CMP_LT, AF_ALG, 0 },
+	{ "socket", SCMP_ACT_ALLOW, SCMP_CMP_EQ, AF_NFC, 0 },
+	{ "socket", SCMP_ACT_ALLOW, SCMP_CMP_GT, AF_VSOCK, 0 },
+	{ "socket", EPERM_, SCMP_CMP_EQ, AF_ALG, 0 },
+	{ "socket", EPERM_, SCMP_CMP_EQ, AF_VSOCK, 0 },
+	/* the common personas (and 0xffffffff, which only asks) */
+	{ "personality", SCMP_ACT_ALLOW, SCMP_CMP_EQ, 0x0, 0 },
+	{ "personality", SCMP_ACT_ALLOW, SCMP_CMP_EQ, 0x8, 0 },
+	{ "personality", SCMP_ACT_ALLOW, SCMP_CMP_EQ, 0x20000, 0 },
+	{ "personality", SCMP_ACT_ALLOW, SCMP_CMP_EQ, 0x20008, 0 },
+	{ "personality", SCMP_ACT_ALLOW, SCMP_CMP_EQ, 0xffffffff, 0 },
+};
+
+#define NCONDITIONS (sizeof(conditions) / sizeof(conditions[0]))
+
+/* The rules of conditions[]: 0, or a libseccomp error.  Counted as three allowed calls. */
+static int add_conditional(scmp_filter_ctx ctx, uint64_t caps, struct filter_counts *n)
+{
+	const struct condition *c;
+	int r = 0;
+
+	for (c = conditions; r == 0 && c < conditions + NCONDITIONS; c++) {
+		struct scmp_arg_cmp arg0 = { 0, c->op, c->a, c->b };
+
+		if (strcmp(c->name, "clone") == 0 && (caps & CAP_BIT(CAP_SYS_ADMIN)))
+			continue;
+		r = seccomp_rule_add(ctx, c->action, number(c->name), 1, arg0);
+	}
+	if (r == 0 && (caps & CAP_BIT(CAP_SYS_ADMIN))) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone3), 0);
+		n->allowed++; /* clone3 */
+	}
+	n->allowed += 3;
 	return r;
 }
 
@@ -330,16 +338,4 @@ void filter_free(struct filter *f)
 	free(f->prog.filter);
 	f->prog.filter = NULL;
 	f->prog.len = 0;
-}
-
-const char *filter_refused(uint64_t caps, char *buf, size_t size)
-{
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < NREFUSED && n < size; i++)
-		if (!(caps & refused[i].caps) && number(refused[i].name) >= 0)
-			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "",
-					      refused[i].name);
-	return buf;
 }

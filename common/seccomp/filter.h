@@ -35,7 +35,4 @@ int filter_build(uint64_t caps, struct filter *f);
 /* Free what filter_build() made; f->prog.filter is NULL after. */
 void filter_free(struct filter *f);
 
-/* The names refused with EPERM when caps are kept, comma-separated, into buf. */
-const char *filter_refused(uint64_t caps, char *buf, size_t size);
-
 #endif
