@@ -5,7 +5,8 @@
  * to make a kernel call (kcall.h), the command line (cli.h), starting and
  * waiting for the container (process.h) and raw system calls (syscalls.h);
  * from step 09, images (image/); from step 10, capabilities by name
- * (caps.h) and the seccomp filter (seccomp/).
+ * (caps.h) and the seccomp filter (seccomp/); from step 11, the records
+ * of containers that run in the background (record.h).
  */
 #ifndef BOXLAB_H
 #define BOXLAB_H
@@ -18,6 +19,7 @@
 #include "netlink.h"
 #include "parse.h"
 #include "process.h"
+#include "record.h"
 #include "state.h"
 #include "subnet.h"
 #include "sync.h"

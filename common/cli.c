@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ static const char *const steps[] = {
 	[8] = "step08-overlay",
 	[9] = "step09-image",
 	[10] = "step10-harden",
+	[11] = "step11-exec",
 };
 /* clang-format on */
 
@@ -44,32 +46,43 @@ struct option_info {
 	int step; /* the first step that has it */
 	const char *arg; /* its value's name, or NULL for a flag */
 	const char *help;
-	enum command command; /* the command it belongs to: run unless said */
+	unsigned commands; /* the commands that have it: ONLY(CMD_RUN), ... */
 };
+
+#define ONLY(command) (1U << (command))
+#define RUN_EXEC      (ONLY(CMD_RUN) | ONLY(CMD_EXEC)) /* exec takes run's -e, -w and -u */
+#define ALL_COMMANDS  (~0U)
 
 /* clang-format off */
 static const struct option_info options[] = {
-	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr (twice: timed)", CMD_RUN },
-	{ "help", 'h', 1, NULL, "show this help", CMD_RUN },
-	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)", CMD_RUN },
-	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)", CMD_RUN },
-	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth", CMD_RUN },
-	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)", CMD_RUN },
-	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5", CMD_RUN },
-	{ "pids-limit", 0, 7, "N", "most processes the container may have", CMD_RUN },
-	{ "layer", 0, 8, "DIR", "a read-only layer over ROOTFS (repeatable)", CMD_RUN },
-	{ "keep", 0, 8, NULL, "keep the overlay's upper dir after the run", CMD_RUN },
-	{ "env", 'e', 9, "K=V", "set K in the command's environment (repeatable; K alone: the host's)", CMD_RUN },
-	{ "workdir", 'w', 9, "DIR", "the command's working directory (default: the image's, or /)", CMD_RUN },
-	{ "user", 'u', 9, "USER", "run as USER[:GROUP], a name or id of the image's (default: the image's)", CMD_RUN },
-	{ "entrypoint", 0, 9, "CMD", "run CMD instead of the image's Entrypoint (and no Cmd)", CMD_RUN },
-	{ "platform", 0, 9, "OS/ARCH", "pull the image for OS/ARCH, like linux/arm64 (default: this machine's)", CMD_PULL },
-	{ "cert-dir", 0, 9, "DIR", "trust the registry's certificate authority in DIR/ca.crt", CMD_PULL },
-	{ "insecure-registry", 0, 9, "HOST", "speak plain HTTP to registry HOST[:PORT]", CMD_PULL },
-	{ "cap-add", 0, 10, "CAPS", "give container root more capabilities, like NET_ADMIN (repeatable; ALL)", CMD_RUN },
-	{ "cap-drop", 0, 10, "CAPS", "take capabilities from its default 14, like NET_RAW (repeatable; ALL)", CMD_RUN },
-	{ "security-opt", 0, 10, "OPT", "no-new-privileges=false or seccomp=unconfined: turn one off", CMD_RUN },
-	{ "ulimit", 0, 10, "LIMIT", "a resource limit, NAME=SOFT[:HARD] (default: nofile=1024:524288)", CMD_RUN },
+	{ "verbose", 'v', 1, NULL, "narrate every kernel call on stderr (twice: timed)", ALL_COMMANDS },
+	{ "help", 'h', 1, NULL, "show this help", ALL_COMMANDS },
+	{ "hostname", 0, 3, "NAME", "the container's host name (default: its id)", ONLY(CMD_RUN) },
+	{ "userns-base", 0, 5, "UID", "host uid/gid of container root, as root (default 100000)", ONLY(CMD_RUN) },
+	{ "net", 0, 6, "MODE", "none (loopback only, the default) or veth", ONLY(CMD_RUN) },
+	{ "memory", 0, 7, "SIZE", "memory limit, like 64M (swap off)", ONLY(CMD_RUN) },
+	{ "cpus", 0, 7, "N", "CPU limit in CPUs, like 0.5", ONLY(CMD_RUN) },
+	{ "pids-limit", 0, 7, "N", "most processes the container may have", ONLY(CMD_RUN) },
+	{ "layer", 0, 8, "DIR", "a read-only layer over ROOTFS (repeatable)", ONLY(CMD_RUN) },
+	{ "keep", 0, 8, NULL, "keep the overlay's upper dir after the run", ONLY(CMD_RUN) },
+	{ "env", 'e', 9, "K=V", "set K in the command's environment (repeatable; K alone: the host's)", RUN_EXEC },
+	{ "workdir", 'w', 9, "DIR", "the command's working directory (default: the image's, or /)", RUN_EXEC },
+	{ "user", 'u', 9, "USER", "run as USER[:GROUP], a name or id of the image's (default: the image's)", RUN_EXEC },
+	{ "entrypoint", 0, 9, "CMD", "run CMD instead of the image's Entrypoint (and no Cmd)", ONLY(CMD_RUN) },
+	{ "platform", 0, 9, "OS/ARCH", "pull the image for OS/ARCH, like linux/arm64 (default: this machine's)", ONLY(CMD_PULL) },
+	{ "cert-dir", 0, 9, "DIR", "trust the registry's certificate authority in DIR/ca.crt", ONLY(CMD_PULL) },
+	{ "insecure-registry", 0, 9, "HOST", "speak plain HTTP to registry HOST[:PORT]", ONLY(CMD_PULL) },
+	{ "cap-add", 0, 10, "CAPS", "give container root more capabilities, like NET_ADMIN (repeatable; ALL)", ONLY(CMD_RUN) },
+	{ "cap-drop", 0, 10, "CAPS", "take capabilities from its default 14, like NET_RAW (repeatable; ALL)", ONLY(CMD_RUN) },
+	{ "security-opt", 0, 10, "OPT", "no-new-privileges=false or seccomp=unconfined: turn one off", ONLY(CMD_RUN) },
+	{ "ulimit", 0, 10, "LIMIT", "a resource limit, NAME=SOFT[:HARD] (default: nofile=1024:524288)", ONLY(CMD_RUN) },
+	{ "detach", 'd', 11, NULL, "run in the background: print the container's id and return", ONLY(CMD_RUN) },
+	{ "name", 0, 11, "NAME", "name the container, for exec, logs, stop, kill and rm", ONLY(CMD_RUN) },
+	{ "all", 'a', 11, NULL, "list every container, not only the running ones", ONLY(CMD_PS) },
+	{ "follow", 'f', 11, NULL, "go on printing what the container writes, until it ends", ONLY(CMD_LOGS) },
+	{ "time", 't', 11, "SECONDS", "how long SIGTERM has before SIGKILL (default 10)", ONLY(CMD_STOP) },
+	{ "signal", 's', 11, "SIGNAL", "the signal to send, a name or a number (default KILL)", ONLY(CMD_KILL) },
+	{ "force", 'f', 11, NULL, "kill a running container first", ONLY(CMD_RM) },
 };
 /* clang-format on */
 
@@ -93,31 +106,42 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/* Find "--name", "--name=value" or "-x" in the table. */
-static const struct option_info *find_option(const char *word, const char **value)
+/* Does WORD name option o: "--name", "--name=value" or "-x"? */
+static int names_option(const struct option_info *o, const char *word, const char **value)
 {
-	size_t i;
+	size_t n = strlen(o->name);
 
 	*value = NULL;
-	for (i = 0; i < NOPTIONS; i++) {
-		const struct option_info *o = &options[i];
-		size_t n = strlen(o->name);
+	if (word[1] != '-')
+		return o->letter && word[1] == o->letter && word[2] == '\0';
+	if (strncmp(word + 2, o->name, n) != 0)
+		return 0;
+	if (word[2 + n] == '=')
+		*value = word + 3 + n;
+	return word[2 + n] == '\0' || word[2 + n] == '=';
+}
 
-		if (word[1] != '-') {
-			if (o->letter && word[1] == o->letter && word[2] == '\0')
-				return o;
+/*
+ * Find WORD in the table, the command's own option first: -f is logs'
+ * --follow and rm's --force.
+ */
+static const struct option_info *find_option(const char *word, enum command command,
+					     const char **value)
+{
+	const struct option_info *any = NULL;
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++) {
+		if (!names_option(&options[i], word, value))
 			continue;
-		}
-		if (strncmp(word + 2, o->name, n) != 0)
-			continue;
-		if (word[2 + n] == '\0')
-			return o;
-		if (word[2 + n] == '=') {
-			*value = word + 3 + n;
-			return o;
-		}
+		if (options[i].commands & ONLY(command))
+			return &options[i];
+		if (!any)
+			any = &options[i];
 	}
-	return NULL;
+	if (any)
+		names_option(any, word, value);
+	return any;
 }
 
 /* The fewest bytes --memory takes; the most processes --pids-limit does
@@ -310,6 +334,36 @@ static int set_option(struct config *c, const struct option_info *o, const char 
 		return set_security_opt(c, value, err, errlen);
 	} else if (strcmp(o->name, "ulimit") == 0) {
 		return add_ulimit(c, value, err, errlen);
+	} else if (strcmp(o->name, "detach") == 0) {
+		c->detach = 1;
+	} else if (strcmp(o->name, "name") == 0) {
+		if (!valid_name(value))
+			return fail(
+				err, errlen,
+				"--name \"%s\": use 1 to 63 letters, digits, '_', '.' and '-', a letter or digit first",
+				value);
+		c->name = value;
+	} else if (strcmp(o->name, "all") == 0) {
+		c->all = 1;
+	} else if (strcmp(o->name, "follow") == 0) {
+		c->follow = 1;
+	} else if (strcmp(o->name, "force") == 0) {
+		c->force = 1;
+	} else if (strcmp(o->name, "time") == 0) {
+		c->stop_timeout = parse_count(value, 86400);
+		if (c->stop_timeout < 0 && strcmp(value, "0") == 0)
+			c->stop_timeout = 0;
+		if (c->stop_timeout < 0)
+			return fail(err, errlen,
+				    "--time \"%s\": use a whole number of seconds from 0 to 86400",
+				    value);
+	} else if (strcmp(o->name, "signal") == 0) {
+		c->signal = parse_signal(value);
+		if (c->signal < 0)
+			return fail(
+				err, errlen,
+				"--signal \"%s\": not a signal: use a name like TERM, HUP or SIGUSR1, or a number from 1 to %d",
+				value, SIGRTMAX);
 	} else if (strcmp(o->name, "userns-base") == 0) {
 		/* The largest id is 2^32 - 2: (uid_t)-1 means "no id" to the kernel. */
 		c->userns_base = parse_count(value, 4294967294L - USERNS_SIZE + 1);
@@ -322,32 +376,49 @@ static int set_option(struct config *c, const struct option_info *o, const char 
 	return 0;
 }
 
-/* The commands, as docker names them: run, and from step 09 the images'. */
+/*
+ * The commands, as docker names them: run; from step 09 the images'; from
+ * step 11 those of containers that run in the background.
+ */
 static const struct {
 	const char *word, *sub; /* "image import": "image", "import" */
 	enum command command;
+	int step; /* the first step that has it */
 	int min, max; /* operands; max -1: any number */
 	const char *usage;
 } commands[] = {
-	{ "run", NULL, CMD_RUN, 0, 0, NULL },
-	{ "pull", NULL, CMD_PULL, 1, 1, "container pull [OPTIONS] NAME[:TAG|@DIGEST]" },
-	{ "images", NULL, CMD_IMAGES, 0, 0, "container images" },
-	{ "image", "ls", CMD_IMAGES, 0, 0, "container image ls" },
-	{ "image", "import", CMD_IMAGE_IMPORT, 1, 1, "container image import PATH" },
-	{ "image", "rm", CMD_IMAGE_RM, 1, -1, "container image rm IMAGE..." },
+	{ "run", NULL, CMD_RUN, 1, 0, 0, NULL },
+	{ "pull", NULL, CMD_PULL, 9, 1, 1, "container pull [OPTIONS] NAME[:TAG|@DIGEST]" },
+	{ "images", NULL, CMD_IMAGES, 9, 0, 0, "container images" },
+	{ "image", "ls", CMD_IMAGES, 9, 0, 0, "container image ls" },
+	{ "image", "import", CMD_IMAGE_IMPORT, 9, 1, 1, "container image import PATH" },
+	{ "image", "rm", CMD_IMAGE_RM, 9, 1, -1, "container image rm IMAGE..." },
+	{ "ps", NULL, CMD_PS, 11, 0, 0, "container ps [-a]" },
+	{ "exec", NULL, CMD_EXEC, 11, 2, -1, "container exec [OPTIONS] CONTAINER COMMAND [ARG...]" },
+	{ "logs", NULL, CMD_LOGS, 11, 1, 1, "container logs [-f] CONTAINER" },
+	{ "stop", NULL, CMD_STOP, 11, 1, -1, "container stop [-t SECONDS] CONTAINER..." },
+	{ "kill", NULL, CMD_KILL, 11, 1, -1, "container kill [-s SIGNAL] CONTAINER..." },
+	{ "rm", NULL, CMD_RM, 11, 1, -1, "container rm [-f] CONTAINER..." },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char *command_name(enum command command)
 {
-	static const char *const names[] = { [CMD_RUN] = "run",
-					     [CMD_PULL] = "pull",
-					     [CMD_IMAGES] = "images",
-					     [CMD_IMAGE_IMPORT] = "image import",
-					     [CMD_IMAGE_RM] = "image rm" };
+	static const char *const names[] = {
+		[CMD_RUN] = "run",	 [CMD_PULL] = "pull", [CMD_IMAGES] = "images",
+		[CMD_IMAGE_IMPORT] = "image import",	      [CMD_IMAGE_RM] = "image rm",
+		[CMD_PS] = "ps",	 [CMD_EXEC] = "exec", [CMD_LOGS] = "logs",
+		[CMD_STOP] = "stop",	 [CMD_KILL] = "kill", [CMD_RM] = "rm",
+	};
 
 	return names[command];
+}
+
+/* The first command that has option o, for messages. */
+static enum command first_command(const struct option_info *o)
+{
+	return (enum command)__builtin_ctz(o->commands);
 }
 
 static const char *run_usage(int step)
@@ -357,21 +428,19 @@ static const char *run_usage(int step)
 }
 
 /* Which command argv names; the index of the word after it, or -1. */
-static int find_command(struct config *c, int argc, char **argv)
+static int find_command(struct config *c, int argc, char **argv, int *step)
 {
 	size_t i;
 
 	for (i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].word) != 0)
 			continue;
-		if (!commands[i].sub) {
-			c->command = commands[i].command;
+		c->command = commands[i].command;
+		*step = commands[i].step;
+		if (!commands[i].sub)
 			return 2;
-		}
-		if (argc > 2 && strcmp(argv[2], commands[i].sub) == 0) {
-			c->command = commands[i].command;
+		if (argc > 2 && strcmp(argv[2], commands[i].sub) == 0)
 			return 3;
-		}
 	}
 	return -1;
 }
@@ -388,12 +457,14 @@ static int command_operands(struct config *c, int n, char **words, char *err, si
 		return fail(err, errlen, "%s: usage: %s", command_name(c->command),
 			    commands[i].usage);
 	c->args = words;
+	if (c->command == CMD_EXEC)
+		c->argv = &words[1]; /* CONTAINER, then COMMAND [ARG...] */
 	return 0;
 }
 
 int parse_args(struct config *c, int step, int argc, char **argv, char *err, size_t errlen)
 {
-	int i;
+	int i, from = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->step = step;
@@ -403,23 +474,31 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 	c->cg.fd = -1;
 	c->state_lock = -1;
 	c->no_new_privs = c->seccomp = 1;
+	c->stop_timeout = 10;
+	c->signal = SIGKILL;
+	c->ready = c->status = c->pidfd = -1;
 	if (argc < 2)
 		return fail(err, errlen, "missing the command \"run\" (try --help)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return 1;
-	i = find_command(c, argc, argv);
+	i = find_command(c, argc, argv, &from);
 	if (i < 0 && step < 9)
 		return fail(err, errlen,
 			    "unknown command \"%s\": the only command is \"run\" (try --help)",
 			    argv[1]);
-	if (i < 0)
+	if (i < 0 && step < 11)
 		return fail(
 			err, errlen,
 			"unknown command \"%s\": use run, pull, images, image import or image rm (try --help)",
 			argv[1]);
-	if (c->command != CMD_RUN && step < 9)
-		return fail(err, errlen, "\"%s\" arrives in step 09 (%s); this is step %02d",
-			    argv[1], step_name(9), step);
+	if (i < 0)
+		return fail(
+			err, errlen,
+			"unknown command \"%s\": use run, ps, exec, logs, stop, kill, rm, pull, images, image import or image rm (try --help)",
+			argv[1]);
+	if (from > step)
+		return fail(err, errlen, "\"%s\" arrives in step %02d (%s); this is step %02d",
+			    argv[1], from, step_name(from), step);
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const struct option_info *o;
@@ -429,7 +508,7 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 			i++;
 			break;
 		}
-		o = find_option(argv[i], &value);
+		o = find_option(argv[i], c->command, &value);
 		if (!o)
 			return fail(err, errlen, "unknown option \"%s\" (try --help)", argv[i]);
 		if (o->step > step)
@@ -438,9 +517,10 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 				    o->step, step_name(o->step), step);
 		if (strcmp(o->name, "help") == 0)
 			return 1;
-		if (o->command != c->command && strcmp(o->name, "verbose") != 0)
+		if (!(o->commands & ONLY(c->command)))
 			return fail(err, errlen, "--%s is an option of \"%s\", not of \"%s\"",
-				    o->name, command_name(o->command), command_name(c->command));
+				    o->name, command_name(first_command(o)),
+				    command_name(c->command));
 		if (o->arg && !value) {
 			if (i + 1 >= argc)
 				return fail(err, errlen, "--%s needs a value: --%s %s", o->name,
@@ -470,8 +550,17 @@ int parse_args(struct config *c, int step, int argc, char **argv, char *err, siz
 	return 0;
 }
 
+/* "-e, --env K=V": an option as the help shows it. */
+static const char *option_words(const struct option_info *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%c%c%c --%s %s", o->letter ? '-' : ' ', o->letter ? o->letter : ' ',
+		 o->letter ? ',' : ' ', o->name, o->arg ? o->arg : "");
+	return buf;
+}
+
 void usage_text(int step, char *buf, size_t size)
 {
+	char left[40];
 	size_t i, n = 0;
 	int later = 0;
 
@@ -489,6 +578,9 @@ void usage_text(int step, char *buf, size_t size)
 		    "       container image import PATH\n"
 		    "       container images\n"
 		    "       container image rm IMAGE...\n");
+	for (i = 0; step >= 11 && i < NCOMMANDS; i++)
+		if (commands[i].step == 11)
+			ADD("       %s\n", commands[i].usage);
 	ADD("\nboxlab's %s: runs COMMAND in a container whose root is ROOTFS%s.\n\n",
 	    step_name(step), step >= 9 ? ", or an image's layers" : "");
 	if (step >= 9)
@@ -506,49 +598,59 @@ void usage_text(int step, char *buf, size_t size)
 		    "seccomp filter refuses the dangerous system calls (EPERM) and answers\n"
 		    "ENOSYS to those it does not know.  --cap-drop goes first, then\n"
 		    "--cap-add: an add wins (--cap-add ALL: all but those dropped).\n\n");
+	if (step >= 11)
+		ADD("With -d, run prints the container's id and returns; the runtime stays\n"
+		    "behind in a session of its own, as the container's parent, and keeps\n"
+		    "what it writes in a log.  When it ends, everything it used is removed\n"
+		    "but its record and log: ps -a lists it, logs prints it, and rm removes\n"
+		    "it, as docker does.  exec runs COMMAND in a running container, with\n"
+		    "its namespaces, cgroup, root, user, capabilities and filter.\n"
+		    "CONTAINER is an id or a name.\n\n");
 	ADD("Options:\n");
 	for (i = 0; i < NOPTIONS; i++) {
 		const struct option_info *o = &options[i];
-		char left[40];
 
 		if (o->step > step) {
 			later = 1;
 			continue;
 		}
-		if (o->command != CMD_RUN)
-			continue;
-		snprintf(left, sizeof(left), "%c%c%c --%s %s", o->letter ? '-' : ' ',
-			 o->letter ? o->letter : ' ', o->letter ? ',' : ' ', o->name,
-			 o->arg ? o->arg : "");
-		ADD("  %-22s %s\n", left, o->help);
+		if (o->commands & ONLY(CMD_RUN))
+			ADD("  %-22s %s\n", option_words(o, left, sizeof(left)), o->help);
 	}
 	if (step >= 9) {
 		ADD("\nOptions of pull:\n");
 		for (i = 0; i < NOPTIONS; i++) {
 			const struct option_info *o = &options[i];
-			char left[40];
 
-			if (o->command != CMD_PULL)
+			if (o->commands != ONLY(CMD_PULL))
 				continue;
 			snprintf(left, sizeof(left), "    --%s %s", o->name, o->arg);
 			ADD("  %-28s %s\n", left, o->help);
+		}
+	}
+	if (step >= 11) {
+		ADD("\nOptions of exec: -e, -w and -u, as run's.  Of the others:\n");
+		for (i = 0; i < NOPTIONS; i++) {
+			const struct option_info *o = &options[i];
+
+			if (o->step == 11 && !(o->commands & ONLY(CMD_RUN)))
+				ADD("  %-5s %-22s %s\n", command_name(first_command(o)),
+				    option_words(o, left, sizeof(left)), o->help);
 		}
 	}
 	if (later) {
 		ADD("\nLater steps add:\n");
 		for (i = 0; i < NOPTIONS; i++) {
 			const struct option_info *o = &options[i];
-			char left[40];
 
-			if (o->step <= step || o->command != CMD_RUN)
-				continue;
-			snprintf(left, sizeof(left), "%c%c%c --%s %s", o->letter ? '-' : ' ',
-				 o->letter ? o->letter : ' ', o->letter ? ',' : ' ', o->name,
-				 o->arg ? o->arg : "");
-			ADD("  %-22s (step %02d) %s\n", left, o->step, o->help);
+			if (o->step > step && (o->commands & ONLY(CMD_RUN)))
+				ADD("  %-22s (step %02d) %s\n", option_words(o, left, sizeof(left)),
+				    o->step, o->help);
 		}
 		if (step < 9)
 			ADD("  and step 09 the commands pull, images, image import and image rm\n");
+		if (step < 11)
+			ADD("  and step 11 the commands ps, exec, logs, stop, kill and rm\n");
 	}
 	ADD("\nExit status: the command's own; 128+N if it died of signal N;\n"
 	    "125 if boxlab failed; 126 if COMMAND cannot be executed;\n"

@@ -4,7 +4,7 @@
  *	container run [OPTIONS] ROOTFS COMMAND [ARG...]
  *
  * and from step 09, which runs images, pull, images, image import and
- * image rm.
+ * image rm; from step 11, ps, exec, logs, stop, kill and rm.
  *
  * Options grow with the steps.  The table in cli.c knows every option of
  * every step, so a step given an option it does not have yet can say
@@ -27,7 +27,19 @@
 #define MAX_ULIMITS	 16 /* --ulimit, at most (step 10) */
 
 /* What the runtime is asked to do: only "run" before step 09. */
-enum command { CMD_RUN, CMD_PULL, CMD_IMAGES, CMD_IMAGE_IMPORT, CMD_IMAGE_RM };
+enum command {
+	CMD_RUN,
+	CMD_PULL, /* step 09: images */
+	CMD_IMAGES,
+	CMD_IMAGE_IMPORT,
+	CMD_IMAGE_RM,
+	CMD_PS, /* step 11: containers in the background */
+	CMD_EXEC,
+	CMD_LOGS,
+	CMD_STOP,
+	CMD_KILL,
+	CMD_RM,
+};
 
 struct image_config; /* common/image/image.h (step 09) */
 
@@ -40,7 +52,7 @@ struct ulimit {
 
 /* Everything the runtime was asked to do: one struct, passed to each phase. */
 struct config {
-	int step; /* this program's step number, 1..10 */
+	int step; /* this program's step number, 1..11 */
 	enum command command; /* run, or (step 09) what to do with images */
 	char **args; /* the operands of a command other than run, NULL-terminated */
 	char id[16]; /* a short random id: default hostname, names */
@@ -95,6 +107,16 @@ struct config {
 	struct filter filter; /* the seccomp filter, built in the child */
 	struct ulimit ulimits[MAX_ULIMITS]; /* --ulimit, in the order given */
 	int nulimits;
+	int detach; /* -d: run in the background (step 11) */
+	const char *name; /* --name, or NULL */
+	int all; /* ps -a */
+	int follow; /* logs -f */
+	int force; /* rm -f */
+	long stop_timeout; /* stop -t, seconds */
+	int signal; /* kill -s */
+	int ready; /* -d: the pipe that tells the terminal the container started, or -1 */
+	int status; /* how the container ended, once it has; -1 before */
+	int pidfd; /* exec: the container's first process, or -1 */
 };
 
 /* --cpus N is a quota of N * CPU_PERIOD microseconds per period. */

@@ -1,9 +1,11 @@
 /*
  * parse.c - values from the command line.
  */
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +27,35 @@ int valid_hostname(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int valid_name(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > 63 || !isalnum((unsigned char)name[0]))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (!isalnum(ch) && ch != '_' && ch != '.' && ch != '-')
+			return 0;
+	}
+	return 1;
+}
+
+int parse_signal(const char *text)
+{
+	const char *name = strncasecmp(text, "SIG", 3) == 0 ? text + 3 : text;
+	long n = parse_count(text, SIGRTMAX);
+	int sig;
+
+	if (n > 0)
+		return (int)n;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigabbrev_np(sig) && strcasecmp(name, sigabbrev_np(sig)) == 0)
+			return sig;
+	return -1;
 }
 
 long long parse_size(const char *text)

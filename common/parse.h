@@ -9,6 +9,15 @@
 int valid_hostname(const char *name);
 
 /*
+ * 1 if name is a usable container name, as docker has them: 1-63 of
+ * [A-Za-z0-9_.-], a letter or digit first (step 11).
+ */
+int valid_name(const char *name);
+
+/* "TERM", "SIGTERM", "term" or "15" -> 15; -1 for anything else (step 11). */
+int parse_signal(const char *text);
+
+/*
  * "64M" -> 67108864.  A number with an optional K, M, G or T suffix
  * (powers of 1024, either case, an optional trailing "B" or "iB").
  * Returns -1 for anything else, for zero and for overflow.

@@ -131,11 +131,13 @@ int wait_for_container(struct config *c)
 	c->pid = 0;
 	if (WIFEXITED(status)) {
 		narrate("the container exited with status %d", WEXITSTATUS(status));
-		return WEXITSTATUS(status);
+		c->status = WEXITSTATUS(status);
+		return c->status;
 	}
 	sig = WTERMSIG(status);
 	narrate("the container was killed by signal %d (SIG%s)", sig, sigabbrev_np(sig));
-	return 128 + sig;
+	c->status = 128 + sig;
+	return c->status;
 }
 
 /*

@@ -32,7 +32,7 @@ static const char *rootless_base(void)
 	return base;
 }
 
-static const char *run_dir(const struct config *c)
+const char *state_run_dir(const struct config *c)
 {
 	static char dir[PATH_MAX];
 
@@ -51,18 +51,17 @@ const char *state_root(const struct config *c)
 	return c->rootless ? rootless_base() : "/var/lib/boxlab";
 }
 
-/* RUN/ID, or RUN/.ID while it is being made (a sweep skips dot names). */
+/* RUN/ID, or RUN/.ID while it is being made (a sweep skips names with a dot). */
 static const char *lock_path(const struct config *c, const char *prefix)
 {
 	static char path[2][PATH_MAX + 32];
 	char *p = path[*prefix != '\0'];
 
-	snprintf(p, sizeof(path[0]), "%s/%s%s", run_dir(c), prefix, c->id);
+	snprintf(p, sizeof(path[0]), "%s/%s%s", state_run_dir(c), prefix, c->id);
 	return p;
 }
 
-/* One line of the lock file; the sweep reads them back in sweep_line(). */
-static int __attribute__((format(printf, 2, 3))) state_note(int lock, const char *fmt, ...)
+int state_note(int lock, const char *fmt, ...)
 {
 	char line[PATH_MAX + 64];
 	va_list ap;
@@ -83,7 +82,7 @@ int state_lock(const struct config *c)
 {
 	int fd, saved;
 
-	if (make_dirs(run_dir(c), 0700) < 0)
+	if (make_dirs(state_run_dir(c), 0700) < 0)
 		return -1;
 	/* Locked before it has its name: no sweep may ever take it for dead. */
 	fd = open(lock_path(c, "."), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -171,6 +170,24 @@ int remove_tree(const char *path)
 	return remove_at(AT_FDCWD, path);
 }
 
+/*
+ * Lines that say what the container is, not what it made: "runtime PID",
+ * and from step 11 its record (common/record.c).  Nothing to remove.
+ */
+static int is_fact(const char *word)
+{
+	static const char *const facts[] = {
+		"runtime", "name", "image", "command", "created", "pid",
+		"caps",	   "security", "user", "workdir", "exited",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)
+		if (strcmp(word, facts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Remove one thing a dead runtime noted, and report it, or why not. */
 static int sweep_line(const char *id, char *line, pid_t runtime, sweep_report *report)
 {
@@ -179,7 +196,7 @@ static int sweep_line(const char *id, char *line, pid_t runtime, sweep_report *r
 	struct subnet s;
 	int layout, index, status = 0;
 
-	if (sscanf(line, "%15s", what) != 1 || strcmp(what, "runtime") == 0)
+	if (sscanf(line, "%15s", what) != 1 || is_fact(what))
 		return 0;
 	if (sscanf(line, "cgroup %d %63s %191s", &layout, cg.root, cg.rel) == 3) {
 		cg.layout = layout;
@@ -202,6 +219,22 @@ static int sweep_line(const char *id, char *line, pid_t runtime, sweep_report *r
 	return status;
 }
 
+/*
+ * Step 11: a container that ended is kept until rm, its record saying
+ * "exited".  Read before any lock is tried, so that ps never sees a
+ * sweep's lock and takes the container for running.
+ */
+static int is_kept_record(int fd)
+{
+	char text[8192];
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	return strstr(text, "\nexited ") != NULL;
+}
+
 /* A lock file we can lock belongs to a dead runtime: undo what it noted. */
 static int sweep_one(int dir, const char *id, sweep_report *report)
 {
@@ -213,9 +246,9 @@ static int sweep_one(int dir, const char *id, sweep_report *report)
 	fd = openat(dir, id, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	if (is_kept_record(fd) || flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
-		return 0; /* alive */
+		return 0; /* kept, or alive */
 	}
 	f = fdopen(fd, "r");
 	if (!f) {
@@ -230,8 +263,12 @@ static int sweep_one(int dir, const char *id, sweep_report *report)
 			status = -1;
 	}
 	/* Unlinked while still locked, so no other sweeper reads it twice. */
-	if (status == 0)
+	if (status == 0) {
+		snprintf(line, sizeof(line), "%s.log", id);
+		if (unlinkat(dir, line, 0) == 0)
+			report(id, "its log", 0);
 		unlinkat(dir, id, 0);
+	}
 	fclose(f);
 	return status;
 }
@@ -240,12 +277,12 @@ int sweep_leftovers(const struct config *c, sweep_report *report)
 {
 	struct dirent *e;
 	int status = 0;
-	DIR *d = opendir(run_dir(c));
+	DIR *d = opendir(state_run_dir(c));
 
 	if (!d)
 		return errno == ENOENT ? 0 : -1;
 	while ((e = readdir(d)))
-		if (e->d_name[0] != '.' && sweep_one(dirfd(d), e->d_name, report) < 0)
+		if (!strchr(e->d_name, '.') && sweep_one(dirfd(d), e->d_name, report) < 0)
 			status = -1;
 	closedir(d);
 	return status;

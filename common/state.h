@@ -8,7 +8,8 @@
  * RUN/ID, and writes there what it is about to make, one line each.  The
  * lock goes away with the runtime, however it dies.  The next runtime
  * sweeps: every file in RUN it can lock belonged to a dead one, and the
- * lines in it say what to remove.
+ * lines in it say what to remove.  From step 11 a file that says its
+ * container "exited" is a record kept until rm, not a leftover.
  *
  * RUN is /run/boxlab/containers as root; rootless, it is
  * $XDG_RUNTIME_DIR/boxlab/containers, or /tmp/boxlab-UID/containers.
@@ -21,6 +22,9 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "subnet.h"
+
+/* RUN: where the lock files are (from step 11, with each container's log, RUN/ID.log). */
+const char *state_run_dir(const struct config *c);
 
 /* Where a container's own state dir goes: BOXLAB_STATE_DIR, or the default
  * (/var/lib/boxlab as root; rootless, beside RUN). */
@@ -38,6 +42,9 @@ int state_note_cgroup(int lock, enum cgroup_layout layout, const char *root, con
 		      const char *name);
 int state_note_dir(int lock, const char *dir);
 int state_note_subnet(int lock, const char *dir, const struct subnet *s);
+
+/* A line of the lock file, as the notes above write them; 0, or -1 with errno. */
+int state_note(int lock, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Everything it noted is gone: drop the lock file. */
 void state_unlock(const struct config *c, int lock);

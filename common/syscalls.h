@@ -121,4 +121,19 @@ static inline int sys_seccomp(unsigned int operation, unsigned int flags, void *
 	return (int)syscall(SYS_seccomp, operation, flags, args);
 }
 
+/*
+ * A pidfd (Linux 5.3) names one process, never a later one that is given
+ * its pid: it can be signalled (5.1), polled for its end, and handed to
+ * setns() to join all its namespaces at once (5.8).
+ */
+static inline int sys_pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static inline int sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
 #endif
