@@ -1247,11 +1247,12 @@ static void become_root_inside(const struct config *c)
 }
 
 /*
- * exec's child: it was born in the container's PID namespace, and in its
- * cgroup on v2.  setns() with a pidfd joins every other namespace at
- * once (Linux 5.8): the user namespace first, then those it owns.
- * Joining the mount namespace puts our root and working directory at its
- * root, which pivot_root made the container's.
+ * exec's child: it was born in the container's user and PID namespaces,
+ * and on v2 in its cgroup; on v1 it moves itself in, while it still sees
+ * the host's cgroup mounts.  setns() with a pidfd then joins all the
+ * other namespaces at once (Linux 5.8).  Joining the mount namespace puts
+ * our root and working directory at its root, which pivot_root made the
+ * container's.
  */
 static int exec_main(void *arg)
 {
@@ -1259,9 +1260,9 @@ static int exec_main(void *arg)
 
 	join_cgroup(c);
 	build_seccomp_filter(c);
-	KCALL(setns(c->pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
-				      CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME),
-	      "join all the container's namespaces at once");
+	KCALL(setns(c->pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				      CLONE_NEWCGROUP | CLONE_NEWTIME),
+	      "join the container's other namespaces at once");
 	become_root_inside(c);
 	restrict_process(c);
 	exec_command(c);
@@ -1270,14 +1271,18 @@ static int exec_main(void *arg)
 /*
  * A process's PID namespace is fixed at its birth: setns(CLONE_NEWPID)
  * only says where our children will be born.  So exec forks, as nsenter
- * does.  On cgroup v2 the child is born in the container's cgroup too,
- * and counts against its limits from its first instant.
+ * does.  Saying it takes CAP_SYS_ADMIN in our own user namespace, which
+ * rootless we lack on the host: we join the container's first, and have
+ * every capability there.  On cgroup v2 the child is born in the
+ * container's cgroup too, and counts against its limits from its first
+ * instant.
  */
 static pid_t start_exec(struct config *c)
 {
 	char path[PATH_MAX];
 
-	KCALL(setns(c->pidfd, CLONE_NEWPID), "make our children part of the container's PID namespace");
+	KCALL(setns(c->pidfd, CLONE_NEWUSER | CLONE_NEWPID),
+	      "join the container's user namespace, and make our children part of its PID namespace");
 	if (c->cg.made && c->cg.layout == CGROUP_V2) {
 		snprintf(path, sizeof(path), "%s/%s", c->cg.root, c->cg.rel);
 		c->cg.fd = (int)KCALL(open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
