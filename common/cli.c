@@ -387,6 +387,7 @@ static const struct {
 	int min, max; /* operands; max -1: any number */
 	const char *usage;
 } commands[] = {
+	/* clang-format off */
 	{ "run", NULL, CMD_RUN, 1, 0, 0, NULL },
 	{ "pull", NULL, CMD_PULL, 9, 1, 1, "container pull [OPTIONS] NAME[:TAG|@DIGEST]" },
 	{ "images", NULL, CMD_IMAGES, 9, 0, 0, "container images" },
@@ -399,6 +400,7 @@ static const struct {
 	{ "stop", NULL, CMD_STOP, 11, 1, -1, "container stop [-t SECONDS] CONTAINER..." },
 	{ "kill", NULL, CMD_KILL, 11, 1, -1, "container kill [-s SIGNAL] CONTAINER..." },
 	{ "rm", NULL, CMD_RM, 11, 1, -1, "container rm [-f] CONTAINER..." },
+	/* clang-format on */
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -406,10 +408,17 @@ static const struct {
 static const char *command_name(enum command command)
 {
 	static const char *const names[] = {
-		[CMD_RUN] = "run",	 [CMD_PULL] = "pull", [CMD_IMAGES] = "images",
-		[CMD_IMAGE_IMPORT] = "image import",	      [CMD_IMAGE_RM] = "image rm",
-		[CMD_PS] = "ps",	 [CMD_EXEC] = "exec", [CMD_LOGS] = "logs",
-		[CMD_STOP] = "stop",	 [CMD_KILL] = "kill", [CMD_RM] = "rm",
+		[CMD_RUN] = "run",
+		[CMD_PULL] = "pull",
+		[CMD_IMAGES] = "images",
+		[CMD_IMAGE_IMPORT] = "image import",
+		[CMD_IMAGE_RM] = "image rm",
+		[CMD_PS] = "ps",
+		[CMD_EXEC] = "exec",
+		[CMD_LOGS] = "logs",
+		[CMD_STOP] = "stop",
+		[CMD_KILL] = "kill",
+		[CMD_RM] = "rm",
 	};
 
 	return names[command];

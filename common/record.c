@@ -162,7 +162,8 @@ int record_list(const struct config *c, struct record **list, int *count)
 			n++;
 	}
 	closedir(d);
-	qsort(all, (size_t)n, sizeof(*all), by_creation);
+	if (n > 1)
+		qsort(all, (size_t)n, sizeof(*all), by_creation);
 	*list = all;
 	*count = n;
 	return 0;

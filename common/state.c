@@ -176,10 +176,12 @@ int remove_tree(const char *path)
  */
 static int is_fact(const char *word)
 {
+	/* clang-format off */
 	static const char *const facts[] = {
 		"runtime", "name", "image", "command", "created", "pid",
-		"caps",	   "security", "user", "workdir", "exited",
+		"caps", "security", "user", "workdir", "exited",
 	};
+	/* clang-format on */
 	size_t i;
 
 	for (i = 0; i < sizeof(facts) / sizeof(facts[0]); i++)

@@ -780,9 +780,9 @@ static void detach(struct config *c)
 	ssize_t n;
 	off_t at = 0;
 
-	log = (int)KCALL(open(record_log(c, c->id), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
-			      0600),
-			 "make the container's log, %s", record_log(c, c->id));
+	log = (int)KCALL(
+		open(record_log(c, c->id), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600),
+		"make the container's log, %s", record_log(c, c->id));
 	devnull = (int)KCALL(open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null");
 	KCALL(pipe2(ready, O_CLOEXEC), "make a pipe to hear that the container started");
 	monitor = (pid_t)KCALL(fork(), "start the monitor");
@@ -803,7 +803,8 @@ static void detach(struct config *c)
 		exit(0);
 	}
 	waitpid(monitor, &status, 0);
-	while ((n = pread(log, text, sizeof(text), at)) > 0 && write(STDERR_FILENO, text, (size_t)n) == n)
+	while ((n = pread(log, text, sizeof(text), at)) > 0 &&
+	       write(STDERR_FILENO, text, (size_t)n) == n)
 		at += n;
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME_FAILED);
 }
@@ -1157,7 +1158,6 @@ static void clean_up(void *arg)
 	release_state_file(c);
 }
 
-
 /* lesson 11: exec: join a running container */
 /* CONTAINER, by id or name, after the sweep: a runtime killed with SIGKILL left no record. */
 static void find_container(struct config *c, const char *name, struct record *r)
@@ -1332,22 +1332,24 @@ static void list_containers(struct config *c)
 {
 	struct record *list, *r;
 	char created[32], status[32];
-	int count;
+	int count, i;
 
 	KCALL_TOLERATED(sweep_leftovers(c, report_leftover),
 			"remove what killed runtimes left behind");
 	KCALL(record_list(c, &list, &count), "read the containers' records");
 	printf("%-12s %-16s %-20s %-24s %-12s %s\n", "CONTAINER ID", "NAME", "IMAGE", "COMMAND",
 	       "CREATED", "STATUS");
-	for (r = list; r < list + count; r++) {
+	for (i = 0; i < count; i++) {
+		r = &list[i];
 		if (!r->running && !c->all)
 			continue;
 		if (r->running)
 			snprintf(status, sizeof(status), "running");
 		else
 			snprintf(status, sizeof(status), "exited (%d)", r->status);
-		printf("%-12s %-16s %-20.20s %-24.24s %-12s %s\n", r->id, r->name[0] ? r->name : "-",
-		       r->image, r->command, ago(r->created, created, sizeof(created)), status);
+		printf("%-12s %-16s %-20.20s %-24.24s %-12s %s\n", r->id,
+		       r->name[0] ? r->name : "-", r->image, r->command,
+		       ago(r->created, created, sizeof(created)), status);
 	}
 	free(list);
 }
@@ -1370,8 +1372,8 @@ static void signal_container(struct config *c, const char *name, int sig)
 	struct record r;
 
 	open_container(c, name, &r);
-	KCALL(sys_pidfd_send_signal(c->pidfd, sig), "send SIG%s to container %s",
-	      sigabbrev_np(sig), name);
+	KCALL(sys_pidfd_send_signal(c->pidfd, sig), "send SIG%s to container %s", sigabbrev_np(sig),
+	      name);
 }
 
 static void kill_containers(struct config *c)

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -344,9 +345,86 @@ static void test_usage_text(void **state)
 	assert_non_null(strstr(help, "(step 03) the container's host name"));
 	usage_text(3, help, sizeof(help));
 	assert_null(strstr(help, "(step 03)"));
+	assert_non_null(strstr(help, "and step 11 the commands ps, exec, logs, stop, kill and rm"));
 	/* A buffer too small is cut, never overrun. */
 	usage_text(1, help, 16);
 	assert_int_equal(strlen(help), 15);
+}
+
+/* Step 11's commands: containers in the background, and a way in. */
+static void test_container_commands(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&c, 11, err, "container run -d --name web alpine"), 0);
+	assert_true(c.detach);
+	assert_string_equal(c.name, "web");
+	assert_int_equal(parse(&c, 11, err, "container exec -e A=1 -w /tmp -u 1000 web ls -l"), 0);
+	assert_int_equal(c.command, CMD_EXEC);
+	assert_string_equal(c.args[0], "web");
+	assert_string_equal(c.argv[0], "ls");
+	assert_string_equal(c.argv[1], "-l");
+	assert_null(c.argv[2]);
+	assert_string_equal(c.env[0], "A=1");
+	assert_string_equal(c.user, "1000");
+	/* Options stop at CONTAINER: COMMAND's own are its own. */
+	assert_int_equal(parse(&c, 11, err, "container exec web sh -c -v"), 0);
+	assert_false(c.verbose);
+	/* -f is logs' --follow and rm's --force. */
+	assert_int_equal(parse(&c, 11, err, "container logs -f web"), 0);
+	assert_true(c.follow);
+	assert_false(c.force);
+	assert_int_equal(parse(&c, 11, err, "container rm -f a b"), 0);
+	assert_true(c.force);
+	assert_string_equal(c.args[1], "b");
+	assert_int_equal(parse(&c, 11, err, "container stop web"), 0);
+	assert_int_equal(c.stop_timeout, 10);
+	assert_int_equal(parse(&c, 11, err, "container stop -t 0 web"), 0);
+	assert_int_equal(c.stop_timeout, 0);
+	assert_int_equal(parse(&c, 11, err, "container kill web"), 0);
+	assert_int_equal(c.signal, SIGKILL);
+	assert_int_equal(parse(&c, 11, err, "container kill -s sigterm web"), 0);
+	assert_int_equal(c.signal, SIGTERM);
+	assert_int_equal(parse(&c, 11, err, "container ps -a"), 0);
+	assert_true(c.all);
+
+	assert_int_equal(parse(&c, 10, err, "container exec web sh"), -1);
+	assert_string_equal(err, "\"exec\" arrives in step 11 (step11-exec); this is step 10");
+	assert_int_equal(parse(&c, 10, err, "container run -d rootfs sh"), -1);
+	assert_string_equal(err, "--detach arrives in step 11 (step11-exec); this is step 10");
+	assert_int_equal(parse(&c, 11, err, "container exec web"), -1);
+	assert_string_equal(err,
+			    "exec: usage: container exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+	assert_int_equal(parse(&c, 11, err, "container run --name -x alpine"), -1);
+	assert_string_equal(
+		err,
+		"--name \"-x\": use 1 to 63 letters, digits, '_', '.' and '-', a letter or digit first");
+	assert_int_equal(parse(&c, 11, err, "container kill -s NOPE web"), -1);
+	assert_int_equal(parse(&c, 11, err, "container stop -t soon web"), -1);
+	assert_string_equal(err, "--time \"soon\": use a whole number of seconds from 0 to 86400");
+	assert_int_equal(parse(&c, 11, err, "container exec --memory 6M web sh"), -1);
+	assert_string_equal(err, "--memory is an option of \"run\", not of \"exec\"");
+	assert_int_equal(parse(&c, 11, err, "container ps -f"), -1);
+	assert_string_equal(err, "--follow is an option of \"logs\", not of \"ps\"");
+}
+
+static void test_signals_and_names(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_signal("TERM"), SIGTERM);
+	assert_int_equal(parse_signal("SIGKILL"), SIGKILL);
+	assert_int_equal(parse_signal("hup"), SIGHUP);
+	assert_int_equal(parse_signal("9"), 9);
+	assert_int_equal(parse_signal("0"), -1);
+	assert_int_equal(parse_signal("SIG"), -1);
+	assert_int_equal(parse_signal("NOPE"), -1);
+	assert_true(valid_name("web-1.a_b"));
+	assert_false(valid_name(""));
+	assert_false(valid_name("_web"));
+	assert_false(valid_name("a/b"));
+	assert_false(valid_name("a b"));
 }
 
 /* A fake /proc/sys: the named sysctl set to value, in a fresh directory. */
@@ -406,20 +484,22 @@ static void test_step_name(void **state)
 	assert_string_equal(step_name(1), "step01-chroot");
 	assert_string_equal(step_name(9), "step09-image");
 	assert_string_equal(step_name(10), "step10-harden");
+	assert_string_equal(step_name(11), "step11-exec");
 	assert_null(step_name(0));
-	assert_null(step_name(11));
+	assert_null(step_name(12));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_call_name),	  cmocka_unit_test(test_hints),
-		cmocka_unit_test(test_errno_name),	  cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_count),	  cmocka_unit_test(test_parse_cpus),
-		cmocka_unit_test(test_valid_hostname),	  cmocka_unit_test(test_parse_args),
-		cmocka_unit_test(test_parse_args_errors), cmocka_unit_test(test_parse_args_images),
-		cmocka_unit_test(test_usage_text),	  cmocka_unit_test(test_userns_blocker),
-		cmocka_unit_test(test_step_name),	  cmocka_unit_test(test_harden_options),
+		cmocka_unit_test(test_call_name),	   cmocka_unit_test(test_hints),
+		cmocka_unit_test(test_errno_name),	   cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_count),	   cmocka_unit_test(test_parse_cpus),
+		cmocka_unit_test(test_valid_hostname),	   cmocka_unit_test(test_parse_args),
+		cmocka_unit_test(test_parse_args_errors),  cmocka_unit_test(test_parse_args_images),
+		cmocka_unit_test(test_usage_text),	   cmocka_unit_test(test_userns_blocker),
+		cmocka_unit_test(test_step_name),	   cmocka_unit_test(test_harden_options),
+		cmocka_unit_test(test_container_commands), cmocka_unit_test(test_signals_and_names),
 	};
 
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
