@@ -18,6 +18,8 @@
 # CONCURRENT containers at once, step 08's and crun's, and counts
 # containers per second, and times step 09's image import beside umoci
 # unpack of the same layout, for the test image and for a minimal Debian.
+# Last, exec: /bin/true run in a running container, step 11's exec beside
+# crun exec, both containers with step 10's hardening, taking turns.
 #
 # It prints a table, the cost of each step's feature and the targets, and
 # writes them with the raw figures to results.txt and as a bar chart to
@@ -230,11 +232,17 @@ remove_leftovers() {
 	for tool in crun runc; do
 		command -v "$tool" >/dev/null || continue
 		for id in $("$tool" list -q 2>/dev/null || true); do
-			[[ $id =~ ^bench([0-9]+)-[0-9]+$ ]] || continue
+			[[ $id =~ ^bench([0-9]+)-[a-z0-9]+$ ]] || continue
 			kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
 			in_bench_namespace "$tool" delete -f "$id" >/dev/null 2>&1 ||
 				say "could not delete $tool's leftover container $id"
 		done
+	done
+	[ -x step11-exec/container ] || return 0
+	for id in $(step11-exec/container ps -a | awk '$2 ~ /^bench[0-9]+-exec$/ { print $2 }'); do
+		[[ $id =~ ^bench([0-9]+)- ]] && kill -0 "${BASH_REMATCH[1]}" 2>/dev/null && continue
+		in_bench_namespace step11-exec/container rm -f "$id" >/dev/null ||
+			say "could not remove step 11's leftover container $id"
 	done
 }
 
@@ -275,11 +283,13 @@ costs() {
 			what["step09 image"] = "an image (id-mapped layers, its config), over dirs,"
 			what["step10"] = "capabilities, no_new_privs, the seccomp filter"
 			what["crun harden"] = "crun: the same capabilities and filter"
+			what["step11"] = "the record a run keeps, for exec and ps"
 			before["step02"] = "step01"; before["step03"] = "step02"; before["step04"] = "step03"
 			before["step05"] = "step04"; before["step06"] = "step05"; before["step07"] = "step06"
 			before["step08"] = "step07"; before["step08 veth"] = "step08"
 			before["step09"] = "step08"; before["step09 image"] = "step09 layers"
 			before["step10"] = "step09"; before["crun harden"] = "crun"
+			before["step11"] = "step10"
 		}
 		{ med[$1] = $2; order[NR] = $1; n = NR }
 		END {
@@ -338,6 +348,39 @@ imports() {
 		echo "$1 umoci $((($(date +%s%N) - t0) / 1000))"
 	done
 	rm -rf "$work/import-store" "$work/umoci-bundle"
+}
+
+# execs: /bin/true exec'd into a running container, step 11's beside
+# crun's, taking turns, each container with step 10's hardening and the
+# limits; the timer's lines in exec.tsv.
+execs() {
+	local id crun_id="bench$$-exec"
+	[ -x step11-exec/container ] && have crun "crun could not be installed" || return 0
+	write_bundle "$work/bundle-exec" harden
+	sed -i 's|"args": \["/bin/true"\]|"args": ["/bin/sleep", "100000"]|' "$work/bundle-exec/config.json"
+	id=$(in_bench_namespace step11-exec/container run -d --name "bench$$-exec" "${limits[@]}" \
+		"$PWD/$work/rootfs" /bin/sleep 100000)
+	# crun gives its container's standard streams to the container's root:
+	# a file of our own, never the host's /dev/null
+	: >"$work/exec-crun.out"
+	in_bench_namespace crun run --detach --bundle "$PWD/$work/bundle-exec" "$crun_id" \
+		<"$work/exec-crun.out" >"$work/exec-crun.out" 2>&1
+	{
+		command_line "step11 exec" step11-exec/container exec "$id" /bin/true
+		command_line "crun exec" crun exec "$crun_id" /bin/true
+	} >"$out/exec-commands"
+	in_bench_namespace "$work/timer" -n "$runs" -w "$warmup" "$out/exec-commands" >"$out/exec.tsv"
+	in_bench_namespace step11-exec/container rm -f "$id" >/dev/null
+	in_bench_namespace crun delete -f "$crun_id"
+	rm -f "$work/exec-crun.out"
+}
+
+# The medians of execs(), ms, and their ratio.
+exec_line() {
+	[ -s "$out/exec.tsv" ] || return 0
+	awk -F'\t' '{ med[$1] = $2 / 1000 }
+		END { printf "step11 exec of /bin/true: %.2f ms; crun exec of it: %.2f ms; step11 / crun: %.2f\n",
+			med["step11 exec"], med["crun exec"], med["step11 exec"] / med["crun exec"] }' "$out/exec.tsv"
 }
 
 # A line an image, in the order they ran: the medians, ms, and their ratio.
@@ -414,6 +457,8 @@ main() {
 		imports test "$image"
 		imports Debian "$debian"
 	} >"$out/imports.txt"
+	say "exec'ing /bin/true into a running container, step 11's and crun's, $runs times each, taking turns"
+	execs
 
 	{
 		echo "make bench: $(machine), $(date -u +%Y-%m-%d)"
@@ -426,6 +471,7 @@ main() {
 		throughput
 		echo
 		import_table
+		exec_line
 		echo
 		targets
 		for s in "${skipped[@]}"; do echo "skipped $s"; done

@@ -47,6 +47,7 @@ teardown() {
 	assert_line --regexp '^step10 / crun with the same hardening: +[0-9.]+ '
 	assert_line --regexp '^step09 image import of the test image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
 	assert_line --regexp '^step09 image import of the Debian image: [0-9.]+ ms; umoci unpack of it: [0-9.]+ ms; import / umoci: [0-9.]+ '
+	assert_line --regexp '^step11 exec of /bin/true: [0-9.]+ ms; crun exec of it: [0-9.]+ ms; step11 / crun: [0-9.]+$'
 	# The picture: one bar per row of the table.
 	[ "$(head -c 4 "$out/bench.svg")" = "<svg" ]
 	[ "$(tail -n 1 "$out/bench.svg")" = "</svg>" ]
