@@ -15,7 +15,9 @@
 #     v1, and the boxlab/ID of a subtree delegated to a user (rootless);
 #   - host ends of veth pairs, the links named bx...;
 #   - /run/boxlab: the runtimes' state files (containers/ID) and their
-#     claims on a /30 (subnets/N);
+#     claims on a /30 (subnets/N); from step 11 also the records of
+#     containers that have exited, kept until rm (containers/ID), and the
+#     logs of detached ones (containers/ID.log);
 #   - step 08's state dirs, /var/lib/boxlab/ID (or where BOXLAB_STATE_DIR
 #     put them), after unmounting whatever is mounted in them;
 #   - the same of rootless runs, every user's: $XDG_RUNTIME_DIR/boxlab
@@ -599,8 +601,14 @@ reset_notes() {
 		as "$uid" test -d "$dir" -a ! -L "$dir" || continue
 		while read -r id; do
 			# Dot names are state files still being made (state.c).
-			[[ -n $id && $id != .* ]] && wanted "$id" || continue
+			[[ -n $id && $id != .* ]] && wanted "${id%.log}" || continue
 			note=$dir/$id
+			# A log goes unless its container's runtime still runs.
+			if [[ $id == *.log ]]; then
+				lock_state "$dir/${id%.log}" ||
+					act "the log $note" "" remove_file "$uid" "$note"
+				continue
+			fi
 			status=0
 			lock_state "$note" || status=$?
 			case $status in

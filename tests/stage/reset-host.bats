@@ -267,6 +267,21 @@ fake_live_runtime() {
 	[ -d "$CG/boxlab/resettest-live" ] && [ -f "$STATES/resettest-live/upper/etc/x" ]
 }
 
+@test "an exited container's record and log are removed; a running one's log is left (step 11)" {
+	fake_note resettest "$DEAD_PID" "name resettest-web" "exited 0 1700000000"
+	echo "what it wrote" >"$NOTES/resettest.log"
+	fake_live_runtime resettest-live "name resettest-live"
+	echo "what it writes" >"$NOTES/resettest-live.log"
+	run "$RESET" "${ONLY[@]}"
+	assert_success
+	assert_line "removed the log $NOTES/resettest.log"
+	assert_line "removed the state file $NOTES/resettest"
+	assert_line "left the state file $NOTES/resettest-live: its runtime is running (pid $HOLDER_PID)"
+	[ "${#lines[@]}" -eq 3 ]
+	[ ! -e "$NOTES/resettest" ] && [ ! -e "$NOTES/resettest.log" ]
+	[ -f "$NOTES/resettest-live" ] && [ -f "$NOTES/resettest-live.log" ]
+}
+
 @test "a claim is left while the runtime that noted it holds its lock, whatever pid the claim names" {
 	fake_live_runtime resettest-live "subnet $SUBNETS 16381"
 	# Its own pid is gone; the locked state file still names the claim.
