@@ -74,7 +74,7 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 	const char *const subdirs[] = { "blobs/sha256", "layers/sha256", "tmp" };
 	size_t i;
 
-	s->lock = -1;
+	s->lock = s->write_lock = -1;
 	s->added = NULL;
 	s->nadded = 0;
 	if (store_dir(s->dir, sizeof(s->dir)) < 0)
@@ -95,7 +95,10 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 					   strerror(errno));
 	if (path_in(s, path, sizeof(path), "lock") < 0 ||
 	    (s->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-	    flock(s->lock, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+	    flock(s->lock, LOCK_SH) < 0 ||
+	    (exclusive && (path_in(s, path, sizeof(path), "write.lock") < 0 ||
+			   (s->write_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+			   flock(s->write_lock, LOCK_EX) < 0))) {
 		image_error(err, errsize, "cannot lock the store \"%s\": %s", s->dir,
 			    strerror(errno));
 		store_close(s);
@@ -143,7 +146,9 @@ void store_close(struct store *s)
 	store_commit(s);
 	if (s->lock >= 0)
 		close(s->lock);
-	s->lock = -1;
+	if (s->write_lock >= 0)
+		close(s->write_lock);
+	s->lock = s->write_lock = -1;
 }
 
 int store_blob_path(const struct store *s, const char *digest, char *buf, size_t size)
@@ -605,10 +610,15 @@ static int sweep(struct store *s, const char *sub, json_t *keep, int *count)
 
 int store_gc(struct store *s, int *blobs, int *layers, char *err, size_t errsize)
 {
-	json_t *keep = needed(s, err, errsize);
+	json_t *keep;
 	int status;
 
 	*blobs = *layers = 0;
+	/* Only with no container running from the store: a layer may be under one. */
+	if (flock(s->lock, LOCK_EX) < 0)
+		return image_error(err, errsize, "cannot lock the store \"%s\": %s", s->dir,
+				   strerror(errno));
+	keep = needed(s, err, errsize);
 	if (!keep)
 		return -1;
 	/* layers first: a layer whose blob is gone can still be used; the reverse cannot */

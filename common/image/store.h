@@ -1,7 +1,8 @@
 /*
  * store.h - where images live on the host.
  *
- *   STORE/lock                          flock: shared to read, exclusive to change
+ *   STORE/lock                          flock: shared while read or run, exclusive to remove
+ *   STORE/write.lock                    flock: exclusive to add
  *   STORE/blobs/sha256/HEX              every blob, its digest checked on the way in
  *   STORE/layers/sha256/HEX/root        a layer unpacked (HEX: its diff_id), a lowerdir
  *   STORE/layers/sha256/HEX/size        the bytes of its files
@@ -29,6 +30,7 @@
 struct store {
 	char dir[PATH_MAX / 2];
 	int lock; /* the flock'd STORE/lock */
+	int write_lock; /* STORE/write.lock, while changing it */
 	char **added; /* what this import or pull put in, until store_commit() */
 	int nadded;
 };
@@ -44,8 +46,11 @@ struct stored_image {
 int store_dir(char *buf, size_t size);
 
 /*
- * Open the store, made if missing, and lock it: exclusive to change it
- * (then what a killed run left in tmp/ goes), shared to read it.
+ * Open the store, made if missing, and lock it: shared to read it; to
+ * change it, shared too, and write.lock exclusive (then what a killed
+ * run left in tmp/ goes).  A running container holds the shared lock,
+ * so that only store_gc(), which takes it exclusive, waits for it:
+ * adding to the store while containers run is safe, removing is not.
  */
 int store_open(struct store *s, int exclusive, char *err, size_t errsize);
 void store_close(struct store *s);
