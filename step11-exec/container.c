@@ -1229,8 +1229,8 @@ static void copy_limits(const struct config *c)
 	int i;
 
 	for (i = 0; i < RLIM_NLIMITS; i++)
-		if (prlimit(c->pid, (enum __rlimit_resource)i, NULL, &r) == 0)
-			KCALL_TOLERATED(setrlimit((enum __rlimit_resource)i, &r),
+		if (prlimit(c->pid, i, NULL, &r) == 0)
+			KCALL_TOLERATED(setrlimit(i, &r),
 					"take limit %d of the container's first process", i);
 }
 
