@@ -768,9 +768,10 @@ static void claim_name(struct config *c)
  * container's parent: it must be there to reap the container's first
  * process and keep its exit status, or the container's end would leave a
  * zombie and nobody to clean up.  In a session of its own it has no
- * terminal, so closing this one sends it no SIGHUP.  The parent waits
- * until the container has started, says its id and returns; if the
- * monitor fails first, it prints what the monitor said.
+ * terminal, so closing this one sends it no SIGHUP; it keeps none of the
+ * descriptors it was given, which a shell may be waiting to see closed.
+ * The parent waits until the container has started, says its id and
+ * returns; if the monitor fails first, it prints what the monitor said.
  */
 static void detach(struct config *c)
 {
@@ -780,6 +781,7 @@ static void detach(struct config *c)
 	ssize_t n;
 	off_t at = 0;
 
+	KCALL(make_dirs(state_run_dir(c), 0700), "make %s", state_run_dir(c));
 	log = (int)KCALL(
 		open(record_log(c, c->id), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600),
 		"make the container's log, %s", record_log(c, c->id));
@@ -787,14 +789,13 @@ static void detach(struct config *c)
 	KCALL(pipe2(ready, O_CLOEXEC), "make a pipe to hear that the container started");
 	monitor = (pid_t)KCALL(fork(), "start the monitor");
 	if (monitor == 0) {
-		close(ready[0]);
-		c->ready = ready[1];
 		KCALL(setsid(), "leave the terminal's session for a session of our own");
 		KCALL(dup2(devnull, STDIN_FILENO), "read from /dev/null");
 		KCALL(dup2(log, STDOUT_FILENO), "write to the log");
 		KCALL(dup2(log, STDERR_FILENO), "write our errors to the log too");
-		close(devnull);
-		close(log);
+		close_range(3, (unsigned)ready[1] - 1, 0);
+		close_range((unsigned)ready[1] + 1, ~0U, 0);
+		c->ready = ready[1];
 		return;
 	}
 	close(ready[1]);
@@ -806,6 +807,7 @@ static void detach(struct config *c)
 	while ((n = pread(log, text, sizeof(text), at)) > 0 &&
 	       write(STDERR_FILENO, text, (size_t)n) == n)
 		at += n;
+	unlink(record_log(c, c->id));
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME_FAILED);
 }
 
@@ -1476,13 +1478,13 @@ int main(int argc, char **argv)
 		return other_command(&c);
 	/* end of lesson 11 */
 	require_user_namespaces(&c);
-	open_image(&c);
-	take_state_file(&c);
-	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	/* lesson 11: with -d, the monitor goes on from here */
 	if (c.detach)
 		detach(&c);
 	/* end of lesson 11 */
+	open_image(&c);
+	take_state_file(&c);
+	KCALL(sync_pair(c.sync), "make the parent/child sync socket");
 	on_die(clean_up, &c);
 	/* lesson 11: a name of its own */
 	claim_name(&c);
