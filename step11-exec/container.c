@@ -1184,9 +1184,11 @@ static void open_container(struct config *c, const char *name, struct record *r)
 {
 	find_container(c, name, r);
 	c->pidfd = record_pidfd(r);
+	if (c->pidfd < 0 && errno == ESRCH && r->exited)
+		die("container %s is not running: it exited with status %d ('container logs %s' shows what it wrote)",
+		    name, r->status, name);
 	if (c->pidfd < 0 && errno == ESRCH)
-		die("container %s is not running (%s): start one with run -d", name,
-		    r->exited ? "it has exited" : "it is ending");
+		die("container %s is not running: it is ending", name);
 	if (c->pidfd < 0)
 		kcall_fail(EXIT_RUNTIME_FAILED, errno, "sys_pidfd_open(r->pid, 0)",
 			   "open a pidfd for container %s (pid %d on the host)", name, r->pid);
