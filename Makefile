@@ -47,7 +47,7 @@ step_src    = $(COMMON_SRC) $(if $(call image_step,$(1)),$(IMAGE_SRC)) \
 step_libs   = $(if $(call harden_step,$(1)),$(HARDEN_LIBS)) $(if $(call image_step,$(1)),$(IMAGE_LIBS))
 step_so     = $(if $(call harden_step,$(1)),-lseccomp) $(if $(call image_step,$(1)),$(IMAGE_SO))
 
-.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures lint rootfs shell test test-vm unit matrix matrix-rootless check cli image-tests diff doctor asan clean \
+.PHONY: all help deps deps-build deps-test deps-vm deps-bench deps-cross deps-lint deps-pictures lint rootfs shell test test-vm unit matrix matrix-rootless check cli image-tests lifecycle-tests diff doctor asan clean \
         lab lab-test grade demo present bench arm64 test-arm64 test-fresh pictures reset-host
 .DEFAULT_GOAL := all
 
@@ -196,6 +196,23 @@ image-tests: deps-test $(TEST_INPUTS) $(DEBIAN_IMAGE) ## the image tests (step 0
 		grep -A30 '^not ok' build/tap/image-step$$n.tap | grep -v '^ok' || true; \
 	done; exit $$status
 
+# Step 11 on: containers in the background by the dozen, every feature
+# on, through run -d, exec, stop, kill and rm, and a monitor killed with
+# SIGKILL, as root, for each step from 11 on; the TAP's "# " lines are
+# what they timed.
+LIFECYCLE_STEPS := $(foreach s,$(IMAGE_STEPS),$(if $(filter-out 9 10,$(call step_number,$(s))),$(s)))
+
+lifecycle-tests: deps-test $(TEST_INPUTS) ## the lifecycle tests (step 11 on): 50 containers run -d, exec'd, stopped, removed; a killed monitor
+	@tests/require-root.sh "make lifecycle-tests"
+	@mkdir -p build/tap
+	@status=0; for s in $(LIFECYCLE_STEPS); do n=$${s#step}; n=$${n%%-*}; n=$${n#0}; \
+		STEP=$$n bats --tap tests/lifecycle/lifecycle.bats >build/tap/lifecycle-step$$n.tap || status=1; \
+		printf 'lifecycle, step %s: %s passed, %s failed\n' $$n \
+			"$$(grep -c '^ok' build/tap/lifecycle-step$$n.tap)" "$$(grep -c '^not ok' build/tap/lifecycle-step$$n.tap)"; \
+		grep -E '^# .*: [0-9]+\.[0-9]{3} s' build/tap/lifecycle-step$$n.tap || true; \
+		grep -A30 '^not ok' build/tap/lifecycle-step$$n.tap | grep -v '^ok' || true; \
+	done; exit $$status
+
 # The sanitizer build runs on the steps whose code, together, is every
 # function of every step: 03 (chroot, and the /proc it unmounts from the
 # host), 04 (a sysfs and device nodes of its own), 05 (the host's /sys
@@ -217,6 +234,7 @@ test: ## install what is missing, build, and run every test
 	SHARED=1 $(MAKE) --no-print-directory matrix || status=1; \
 	$(MAKE) --no-print-directory matrix-rootless || status=1; \
 	$(MAKE) --no-print-directory image-tests || status=1; \
+	$(MAKE) --no-print-directory lifecycle-tests || status=1; \
 	BUILD=asan tests/cli.sh $(ASAN_STEPS) || status=1; \
 	BUILD=asan tests/matrix.sh $(ASAN_STEPS) || status=1; \
 	$(MAKE) --no-print-directory lab-test || status=1; \

@@ -42,6 +42,7 @@ usage() {
 	  8  step08-overlay   a write lands in the upper dir (--keep)
 	  9  step09-image     an image pulled from a registry on 127.0.0.1, run
 	 10  step10-harden    docker's 14 capabilities; a nested user namespace refused
+	 11  step11-exec      run -d, ps, exec into it as PID 2, logs, stop, rm
 	  matrix              the isolation matrix of every step (minutes)
 
 	DEMO_PAUSE=SECONDS   the pause between scenes on a terminal (default 4)
@@ -54,7 +55,7 @@ usage() {
 
 # The steps that have a scene, a function scene_N below, in the order of
 # the tour; of them, those here (a handout has the steps up to its own).
-scene_steps=(1 2 3 4 5 6 7 8 9 10)
+scene_steps=(1 2 3 4 5 6 7 8 9 10 11)
 here=()
 for n in "${scene_steps[@]}"; do
 	printf -v nn %02d "$n"
@@ -125,8 +126,10 @@ fi
 
 tmp=$(mktemp -d /tmp/boxlab-demo.XXXXXX)
 kept=""	# step 08's --keep dir, while it exists
+detached=""	# step 11's container, while it exists
 cleanup() {
 	[ -z "$kept" ] || rm -rf "$kept"
+	[ -z "$detached" ] || ./step11-exec/container rm -f "$detached" >/dev/null 2>&1 || true
 	stop_registry
 	rm -rf "$tmp" "$top/build/demo-store"
 }
@@ -363,6 +366,33 @@ scene_10() {
 	expect "no_new_privs is on, and a seccomp filter" has '^Seccomp:[[:space:]]+2$'
 	expect "the filter's counts narrated" has 'the filter: [0-9]+ calls allowed'
 	expect "a nested user namespace is refused" has 'unshare.*Operation not permitted'
+}
+
+scene_11() {
+	scene 11 "exec: a life of its own, and a way in" 'monitor|session|log|setns|pidfd|join|SIGTERM|SIGKILL' \
+		"Look at: run -d returns at once; exec joins the container's namespaces and is PID 2 there;" \
+		"stop sends SIGTERM, which sleep as PID 1 does not handle, then SIGKILL a second later."
+	detached=on-stage
+	shown './step11-exec/container run -d --name on-stage rootfs sleep 1000'
+	expect "run -d printed the container's id and returned" has '^[0-9a-f]{8}$'
+	# run -d returns once the container is let go; its command starts just after.
+	sleep 1
+	shown './step11-exec/container ps'
+	expect "ps lists it, running" has '^[0-9a-f]{8} +on-stage +rootfs +sleep 1000 .* running$'
+	shown "./step11-exec/container exec -v on-stage /bin/sh -c 'echo \"I am PID \$\$\"; for ns in mnt pid net user; do echo \"\$ns: \$(readlink /proc/1/ns/\$ns) \$(readlink /proc/self/ns/\$ns)\"; done; ps'"
+	expect "exec's shell is PID 2" has '^I am PID 2$'
+	expect "its namespaces are PID 1's" \
+		test "$(grep -cE '^(mnt|pid|net|user): ([a-z]+:\[[0-9]+\]) \2$' "$out")" = 4
+	expect "it joined them with setns and a pidfd" has "join the container's other namespaces at once: setns\\(c->pidfd"
+	shown './step11-exec/container stop -t 1 on-stage'
+	expect "stop returned its name" test "$rc" = 0 -a "$(cat "$out")" = on-stage
+	shown './step11-exec/container ps -a'
+	expect "it exited with 137: SIGKILL, after SIGTERM did nothing" has ' on-stage .* exited \(137\)$'
+	shown './step11-exec/container logs on-stage'
+	expect "its log has the monitor's report" has 'killed by signal 9 \(SIGKILL\)'
+	shown './step11-exec/container rm on-stage'
+	expect "rm removed it" test "$rc" = 0
+	detached=""
 }
 
 scene_matrix() {

@@ -135,11 +135,14 @@ static void bind_rootfs(const struct config *c)
 }
 
 /* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
-static void mount_idmapped_rootfs(const struct config *c)
+static void mount_idmapped_rootfs(struct config *c)
 {
-	if (c->idmapped >= 0)
-		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	if (c->idmapped < 0)
+		return;
+	KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+	      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	close(c->idmapped);
+	c->idmapped = -1;
 }
 
 /* A /proc that shows the new PID namespace: the mounter's one. */

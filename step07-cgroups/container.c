@@ -36,12 +36,16 @@
 
 /* lesson 07: on cgroup v1, move into our cgroup */
 /*
- * cgroup v1: we move ourselves in, first thing (on v2 we were born in it).
- * A process that moves itself takes no global lock; moving another one
- * takes a lock whose first writer waits out an RCU grace period.
+ * cgroup v1: we move ourselves in, first thing (on v2 we were born in it,
+ * and close the group's directory that took us there: it is a way into
+ * the host's cgroups).  A process that moves itself takes no global lock;
+ * moving another one takes a lock whose first writer waits out an RCU
+ * grace period.
  */
 static void join_cgroup(const struct config *c)
 {
+	if (c->cg.fd >= 0)
+		close(c->cg.fd);
 	if (c->cg.made && c->cg.layout == CGROUP_V1)
 		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
 }
@@ -164,11 +168,14 @@ static void bind_rootfs(const struct config *c)
 }
 
 /* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
-static void mount_idmapped_rootfs(const struct config *c)
+static void mount_idmapped_rootfs(struct config *c)
 {
-	if (c->idmapped >= 0)
-		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	if (c->idmapped < 0)
+		return;
+	KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+	      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	close(c->idmapped);
+	c->idmapped = -1;
 }
 
 /* A /proc that shows the new PID namespace: the mounter's one. */

@@ -32,12 +32,16 @@
 #include "boxlab.h"
 
 /*
- * cgroup v1: we move ourselves in, first thing (on v2 we were born in it).
- * A process that moves itself takes no global lock; moving another one
- * takes a lock whose first writer waits out an RCU grace period.
+ * cgroup v1: we move ourselves in, first thing (on v2 we were born in it,
+ * and close the group's directory that took us there: it is a way into
+ * the host's cgroups).  A process that moves itself takes no global lock;
+ * moving another one takes a lock whose first writer waits out an RCU
+ * grace period.
  */
 static void join_cgroup(const struct config *c)
 {
+	if (c->cg.fd >= 0)
+		close(c->cg.fd);
 	if (c->cg.made && c->cg.layout == CGROUP_V1)
 		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
 }
@@ -161,11 +165,14 @@ static void bind_rootfs(const struct config *c)
 }
 
 /* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
-static void mount_idmapped_rootfs(const struct config *c)
+static void mount_idmapped_rootfs(struct config *c)
 {
-	if (c->idmapped >= 0)
-		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	if (c->idmapped < 0)
+		return;
+	KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+	      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	close(c->idmapped);
+	c->idmapped = -1;
 }
 
 /*
@@ -216,11 +223,12 @@ static void attach_layers(struct config *c)
 		snprintf(name, sizeof(name), "lower/%d", i);
 		dir = strdup(in_state(c, name));
 		KCALL(mkdir(dir, 0755), "make %s", dir);
-		if (c->layer_fds[i] >= 0)
+		if (c->layer_fds[i] >= 0) {
 			KCALL(sys_move_mount(c->layer_fds[i], "", AT_FDCWD, dir,
 					     MOVE_MOUNT_F_EMPTY_PATH),
 			      "mount the id-mapped copy of layer %d on %s", i, dir);
-		else
+			close(c->layer_fds[i]);
+		} else
 			KCALL(mount(c->image_layers[i], dir, NULL, MS_BIND, NULL),
 			      "bind layer %d on %s", i, dir);
 		if (i == 0)
@@ -407,7 +415,7 @@ static void become_image_user(struct config *c)
 {
 	FILE *passwd = fopen("/etc/passwd", "re"), *group = fopen("/etc/group", "re");
 	struct image_user u;
-	char err[512];
+	char err[512], cwd[PATH_MAX];
 
 	if (user_resolve(c->user, passwd, group, &u, err, sizeof(err)) < 0)
 		die("cannot run as user \"%s\" of %s: %s", c->user, c->image, err);
@@ -419,6 +427,13 @@ static void become_image_user(struct config *c)
 		KCALL(make_dirs(c->workdir, 0755), "make the working directory %s", c->workdir);
 	if (c->workdir)
 		KCALL(chdir(c->workdir), "enter the working directory %s", c->workdir);
+	/*
+	 * A path through /proc/self/fd/N goes wherever descriptor N leads,
+	 * out of our root too (runc's CVE-2024-21626); getcwd() fails in a
+	 * directory our root cannot reach.
+	 */
+	if (c->workdir && !getcwd(cwd, sizeof(cwd)))
+		die("the working directory %s leads out of %s's root", c->workdir, c->image);
 	KCALL(image_env_add(&c->envp, "HOME", u.home), "set HOME to %s", u.home);
 	if (u.uid == 0 && u.gid == 0)
 		return;
@@ -427,6 +442,8 @@ static void become_image_user(struct config *c)
 		      c->user);
 	KCALL(setresgid(u.gid, u.gid, u.gid), "become group %u", u.gid);
 	KCALL(setresuid(u.uid, u.uid, u.uid), "become user %u (%s)", u.uid, c->user);
+	/* Changing ids cleared "die with the runtime" (step 06): ask again. */
+	die_with_runtime(c);
 }
 
 /* lesson 10: root keeps only what it needs */

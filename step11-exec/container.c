@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -34,12 +35,16 @@
 #include "boxlab.h"
 
 /*
- * cgroup v1: we move ourselves in, first thing (on v2 we were born in it).
- * A process that moves itself takes no global lock; moving another one
- * takes a lock whose first writer waits out an RCU grace period.
+ * cgroup v1: we move ourselves in, first thing (on v2 we were born in it,
+ * and close the group's directory that took us there: it is a way into
+ * the host's cgroups).  A process that moves itself takes no global lock;
+ * moving another one takes a lock whose first writer waits out an RCU
+ * grace period.
  */
 static void join_cgroup(const struct config *c)
 {
+	if (c->cg.fd >= 0)
+		close(c->cg.fd);
 	if (c->cg.made && c->cg.layout == CGROUP_V1)
 		KCALL(cgroup_enter(&c->cg), "move into our cgroup, %s", c->cg.rel);
 }
@@ -163,11 +168,14 @@ static void bind_rootfs(const struct config *c)
 }
 
 /* As root, the parent's id-mapped copy of ROOTFS goes on top of it. */
-static void mount_idmapped_rootfs(const struct config *c)
+static void mount_idmapped_rootfs(struct config *c)
 {
-	if (c->idmapped >= 0)
-		KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
-		      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	if (c->idmapped < 0)
+		return;
+	KCALL(sys_move_mount(c->idmapped, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH),
+	      "mount the id-mapped \"%s\" on itself", c->rootfs);
+	close(c->idmapped);
+	c->idmapped = -1;
 }
 
 /*
@@ -218,11 +226,12 @@ static void attach_layers(struct config *c)
 		snprintf(name, sizeof(name), "lower/%d", i);
 		dir = strdup(in_state(c, name));
 		KCALL(mkdir(dir, 0755), "make %s", dir);
-		if (c->layer_fds[i] >= 0)
+		if (c->layer_fds[i] >= 0) {
 			KCALL(sys_move_mount(c->layer_fds[i], "", AT_FDCWD, dir,
 					     MOVE_MOUNT_F_EMPTY_PATH),
 			      "mount the id-mapped copy of layer %d on %s", i, dir);
-		else
+			close(c->layer_fds[i]);
+		} else
 			KCALL(mount(c->image_layers[i], dir, NULL, MS_BIND, NULL),
 			      "bind layer %d on %s", i, dir);
 		if (i == 0)
@@ -409,7 +418,7 @@ static void become_image_user(struct config *c)
 {
 	FILE *passwd = fopen("/etc/passwd", "re"), *group = fopen("/etc/group", "re");
 	struct image_user u;
-	char err[512];
+	char err[512], cwd[PATH_MAX];
 
 	if (user_resolve(c->user, passwd, group, &u, err, sizeof(err)) < 0)
 		die("cannot run as user \"%s\" of %s: %s", c->user, c->image, err);
@@ -421,6 +430,13 @@ static void become_image_user(struct config *c)
 		KCALL(make_dirs(c->workdir, 0755), "make the working directory %s", c->workdir);
 	if (c->workdir)
 		KCALL(chdir(c->workdir), "enter the working directory %s", c->workdir);
+	/*
+	 * A path through /proc/self/fd/N goes wherever descriptor N leads,
+	 * out of our root too (runc's CVE-2024-21626); getcwd() fails in a
+	 * directory our root cannot reach.
+	 */
+	if (c->workdir && !getcwd(cwd, sizeof(cwd)))
+		die("the working directory %s leads out of %s's root", c->workdir, c->image);
 	KCALL(image_env_add(&c->envp, "HOME", u.home), "set HOME to %s", u.home);
 	if (u.uid == 0 && u.gid == 0)
 		return;
@@ -429,6 +445,11 @@ static void become_image_user(struct config *c)
 		      c->user);
 	KCALL(setresgid(u.gid, u.gid, u.gid), "become group %u", u.gid);
 	KCALL(setresuid(u.uid, u.uid, u.uid), "become user %u (%s)", u.uid, c->user);
+	/* Changing ids cleared "die with the runtime" (step 06): ask again. */
+	/* lesson 11: an exec'd process has no runtime to die with */
+	if (c->sync[SYNC_CHILD] >= 0)
+		die_with_runtime(c);
+	/* end of lesson 11 */
 }
 
 /*
@@ -811,6 +832,21 @@ static void detach(struct config *c)
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME_FAILED);
 }
 
+/*
+ * The container has started once its first process has become COMMAND:
+ * its end of the sync socket closes then (SOCK_CLOEXEC), or when it dies.
+ * Not before: exec must never join a container still building its root.
+ */
+static void wait_for_exec(const struct config *c)
+{
+	char byte;
+	ssize_t n;
+
+	do
+		n = recv(c->sync[SYNC_PARENT], &byte, 1, 0);
+	while (n > 0 || (n < 0 && errno == EINTR));
+}
+
 /* The container runs: the terminal may go. */
 static void report_started(struct config *c)
 {
@@ -1183,6 +1219,8 @@ static void find_container(struct config *c, const char *name, struct record *r)
 static void open_container(struct config *c, const char *name, struct record *r)
 {
 	find_container(c, name, r);
+	if (r->running && !r->pid)
+		die("container %s is still starting: try again in a moment", name);
 	c->pidfd = record_pidfd(r);
 	if (c->pidfd < 0 && errno == ESRCH && r->exited)
 		die("container %s is not running: it exited with status %d ('container logs %s' shows what it wrote)",
@@ -1203,7 +1241,9 @@ static void open_container(struct config *c, const char *name, struct record *r)
 static void take_container_config(struct config *c, const struct record *r)
 {
 	struct image_config env = { 0 };
+	int own_user = c->user != NULL;
 	struct stat st;
+	char **e;
 
 	c->image = r->image;
 	c->from_image = stat(r->image, &st) < 0;
@@ -1219,23 +1259,28 @@ static void take_container_config(struct config *c, const struct record *r)
 	if (!env.env)
 		kcall_fail(EXIT_RUNTIME_FAILED, errno, "process_environ(c->pid)",
 			   "read the environment of the container's first process");
+	/* exec -u: HOME is that user's, from the container's /etc/passwd */
+	for (e = env.env; own_user && *e; e++)
+		if (strncmp(*e, "HOME=", 5) == 0)
+			**e = '\0';
 	c->envp = image_env(&env, c->env, c->nenv);
 }
 
 /*
  * Resource limits belong to a process, not to a namespace: copy those of
  * the first process (step 10's --ulimit) onto ours, for the child to
- * inherit.  Raising one above our own takes CAP_SYS_RESOURCE on the host.
+ * inherit.  Raising one above our own takes CAP_SYS_RESOURCE on the host:
+ * without it, that one stays ours.
  */
 static void copy_limits(const struct config *c)
 {
 	struct rlimit r;
 	int i;
 
+	narrate("take the %d resource limits of the container's first process", RLIM_NLIMITS);
 	for (i = 0; i < RLIM_NLIMITS; i++)
 		if (prlimit(c->pid, i, NULL, &r) == 0)
-			KCALL_TOLERATED(setrlimit(i, &r),
-					"take limit %d of the container's first process", i);
+			setrlimit(i, &r);
 }
 
 /*
@@ -1277,9 +1322,11 @@ static int exec_main(void *arg)
  * only says where our children will be born.  So exec forks, as nsenter
  * does.  Saying it takes CAP_SYS_ADMIN in our own user namespace, which
  * rootless we lack on the host: we join the container's first, and have
- * every capability there.  On cgroup v2 the child is born in the
- * container's cgroup too, and counts against its limits from its first
- * instant.
+ * every capability there.  The other namespaces wait for the child: on
+ * cgroup v1 it moves itself into the cgroup while it still sees the
+ * host's cgroup mounts, and on v2 its birth in the cgroup is checked
+ * against our cgroup namespace, which must still be the host's.  Born
+ * there, it counts against the limits from its first instant.
  */
 static pid_t start_exec(struct config *c)
 {
@@ -1349,8 +1396,10 @@ static void list_containers(struct config *c)
 			continue;
 		if (r->running)
 			snprintf(status, sizeof(status), "running");
-		else
+		else if (r->exited)
 			snprintf(status, sizeof(status), "exited (%d)", r->status);
+		else
+			snprintf(status, sizeof(status), "runtime killed");
 		printf("%-12s %-16s %-20.20s %-24.24s %-12s %s\n", r->id,
 		       r->name[0] ? r->name : "-", r->image, r->command,
 		       ago(r->created, created, sizeof(created)), status);
@@ -1368,27 +1417,47 @@ static void print_logs(struct config *c)
 
 /*
  * A signal through a pidfd reaches the process the record names, or
- * nobody.  PID 1 of a PID namespace gets only the signals it has a
- * handler for (SIGKILL aside): a shell or sleep as PID 1 ignores SIGTERM.
+ * nobody: 0, or -1 if that process has ended.  PID 1 of a PID namespace
+ * gets only the signals it has a handler for (SIGKILL aside): a shell or
+ * sleep as PID 1 ignores SIGTERM.
  */
-static void signal_container(struct config *c, const char *name, int sig)
+static int signal_container(struct config *c, const char *name, struct record *r, int sig)
 {
-	struct record r;
-
-	open_container(c, name, &r);
+	c->pidfd = record_pidfd(r);
+	if (c->pidfd < 0 && errno == ESRCH)
+		return -1;
+	if (c->pidfd < 0)
+		kcall_fail(EXIT_RUNTIME_FAILED, errno, "sys_pidfd_open(r->pid, 0)",
+			   "open a pidfd for container %s (pid %d on the host)", name, r->pid);
 	KCALL(sys_pidfd_send_signal(c->pidfd, sig), "send SIG%s to container %s", sigabbrev_np(sig),
 	      name);
+	return 0;
 }
 
 static void kill_containers(struct config *c)
 {
+	struct record r;
 	char **name;
 
 	for (name = c->args; *name; name++) {
-		signal_container(c, *name, c->signal);
+		open_container(c, *name, &r);
+		KCALL(sys_pidfd_send_signal(c->pidfd, c->signal), "send SIG%s to container %s",
+		      sigabbrev_np(c->signal), *name);
 		close(c->pidfd);
 		printf("%s\n", *name);
 	}
+}
+
+/*
+ * Until the container's monitor has cleaned up and noted the end; then
+ * the sweep, should the monitor itself have been killed.
+ */
+static void wait_for_monitor(struct config *c, const char *name, struct record *r)
+{
+	KCALL(record_wait(c, r), "wait for the runtime of %s to clean up", name);
+	KCALL_TOLERATED(sweep_leftovers(c, report_leftover),
+			"remove what killed runtimes left behind");
+	r->running = 0;
 }
 
 /*
@@ -1404,8 +1473,7 @@ static void stop_containers(struct config *c)
 
 	for (name = c->args; *name; name++) {
 		find_container(c, *name, &r);
-		if (r.running) {
-			signal_container(c, *name, SIGTERM);
+		if (r.running && signal_container(c, *name, &r, SIGTERM) == 0) {
 			p.fd = c->pidfd;
 			if (poll(&p, 1, (int)c->stop_timeout * 1000) == 0) {
 				narrate("container %s is still running after %ld s: SIGKILL", *name,
@@ -1414,8 +1482,8 @@ static void stop_containers(struct config *c)
 				      "send SIGKILL to container %s", *name);
 			}
 			close(c->pidfd);
-			KCALL(record_wait(c, &r), "wait for the runtime of %s to clean up", *name);
 		}
+		wait_for_monitor(c, *name, &r);
 		printf("%s\n", *name);
 	}
 }
@@ -1431,13 +1499,14 @@ static void remove_containers(struct config *c)
 		if (r.running && !c->force)
 			die("container %s is running: stop it first (container stop %s), or use rm -f",
 			    *name, *name);
-		if (r.running) {
-			signal_container(c, *name, SIGKILL);
+		if (r.running && signal_container(c, *name, &r, SIGKILL) == 0)
 			close(c->pidfd);
-			KCALL(record_wait(c, &r), "wait for the runtime of %s to clean up", *name);
-			r.running = 0;
-		}
-		KCALL(record_remove(c, &r), "remove the record and log of container %s", *name);
+		if (r.running)
+			wait_for_monitor(c, *name, &r);
+		/* the sweep has removed a killed monitor's record already */
+		if (record_remove(c, &r) < 0 && errno != ENOENT)
+			kcall_fail(EXIT_RUNTIME_FAILED, errno, "record_remove(c, &r)",
+				   "remove the record and log of container %s", *name);
 		printf("%s\n", *name);
 	}
 }
@@ -1495,9 +1564,6 @@ int main(int argc, char **argv)
 	make_cgroup(&c);
 	make_state_dir(&c);
 	c.pid = start_container(&c);
-	/* lesson 11: its record, for exec */
-	KCALL(record_write(&c, c.state_lock), "note the container in its record");
-	/* end of lesson 11 */
 	write_id_maps(&c);
 	if (c.from_image)
 		idmap_layers(&c);
@@ -1506,7 +1572,9 @@ int main(int argc, char **argv)
 	connect_veth(&c);
 	set_ulimits(&c);
 	release_child(&c);
-	/* lesson 11: the terminal may go */
+	/* lesson 11: once it is COMMAND: its record, and the terminal may go */
+	wait_for_exec(&c);
+	KCALL(record_write(&c, c.state_lock), "note the container in its record");
 	report_started(&c);
 	/* end of lesson 11 */
 	status = wait_for_container(&c);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make check STEP=N: every test of one step -- its column of the matrix
-# and its command-line tests (from step 09, its image tests too) -- with
-# bats' own report.
+# and its command-line tests (from step 09, its image tests too; from
+# step 11, its lifecycle tests) -- with bats' own report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step=${1:?usage: tests/run-step.sh N}
@@ -16,4 +16,6 @@ format=()
 files=(tests/isolation/checks.bats tests/cli/cli.bats)
 # step 09 on: images, end to end
 [ "$step" -lt 9 ] || files+=(tests/image/image.bats)
+# step 11 on: containers in the background by the dozen
+[ "$step" -lt 11 ] || files+=(tests/lifecycle/lifecycle.bats)
 STEP=$step exec bats "${format[@]}" "${files[@]}"

@@ -95,10 +95,9 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 					   strerror(errno));
 	if (path_in(s, path, sizeof(path), "lock") < 0 ||
 	    (s->lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-	    flock(s->lock, LOCK_SH) < 0 ||
-	    (exclusive && (path_in(s, path, sizeof(path), "write.lock") < 0 ||
-			   (s->write_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
-			   flock(s->write_lock, LOCK_EX) < 0))) {
+	    flock(s->lock, LOCK_SH) < 0 || path_in(s, path, sizeof(path), "write.lock") < 0 ||
+	    (s->write_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+	    (exclusive && flock(s->write_lock, LOCK_EX) < 0)) {
 		image_error(err, errsize, "cannot lock the store \"%s\": %s", s->dir,
 			    strerror(errno));
 		store_close(s);

@@ -13,7 +13,10 @@ setup() {
 }
 
 teardown() {
+	local status=0
+	remove_left_containers || status=1
 	assert_nothing_left
+	return "$status"
 }
 
 @test "--help names the step and its options" {
@@ -45,7 +48,9 @@ teardown() {
 @test "an unknown command is named" {
 	run "$BIN" start "$ROOTFS" true
 	assert_failure 125
-	if [ "$STEP" -ge 9 ]; then
+	if [ "$STEP" -ge 11 ]; then
+		assert_output "$PROG: unknown command \"start\": use run, ps, exec, logs, stop, kill, rm, pull, images, image import or image rm (try --help)"
+	elif [ "$STEP" -ge 9 ]; then
 		assert_output "$PROG: unknown command \"start\": use run, pull, images, image import or image rm (try --help)"
 	else
 		assert_output "$PROG: unknown command \"start\": the only command is \"run\" (try --help)"
@@ -527,4 +532,260 @@ caps_in() {
 	assert_output "$(printf '1024\n%s' "$hard")"
 	run "$BIN" run --ulimit nofile=100:200 --ulimit nproc=50 "$ROOTFS" /bin/sh -c 'ulimit -Sn; ulimit -Hn; ulimit -u'
 	assert_output $'100\n200\n50'
+}
+
+
+# --- step 11: containers in the background, exec, ps, logs, stop, kill, rm ---
+
+@test "--help: step 11's commands and their options" {
+	run "$BIN" --help
+	assert_success
+	if [ "$STEP" -lt 11 ]; then
+		assert_line --regexp '^  -d, --detach +\(step 11\) run in the background: print the container.s id and return$'
+		assert_line --regexp '^      --name NAME +\(step 11\) name the container, for exec, logs, stop, kill and rm$'
+		assert_line "  and step 11 the commands ps, exec, logs, stop, kill and rm"
+		refute_line --partial "container exec"
+		return
+	fi
+	assert_line "       container ps [-a]"
+	assert_line "       container exec [OPTIONS] CONTAINER COMMAND [ARG...]"
+	assert_line "       container logs [-f] CONTAINER"
+	assert_line "       container stop [-t SECONDS] CONTAINER..."
+	assert_line "       container kill [-s SIGNAL] CONTAINER..."
+	assert_line "       container rm [-f] CONTAINER..."
+	assert_line --regexp '^  -d, --detach +run in the background: print the container.s id and return$'
+	assert_line --regexp '^      --name NAME +name the container, for exec, logs, stop, kill and rm$'
+	assert_line "Options of exec: -e, -w and -u, as run's.  Of the others:"
+	assert_line --regexp '^  ps +-a, --all +list every container, not only the running ones$'
+	assert_line --regexp '^  logs +-f, --follow +go on printing what the container writes, until it ends$'
+	assert_line --regexp '^  stop +-t, --time SECONDS +how long SIGTERM has before SIGKILL \(default 10\)$'
+	assert_line --regexp '^  kill +-s, --signal SIGNAL +the signal to send, a name or a number \(default KILL\)$'
+	assert_line --regexp '^  rm +-f, --force +kill a running container first$'
+	refute_line --partial "Later steps add:"
+}
+
+@test "before step 11, its commands and options say which step brings them" {
+	local cmd n
+	[ "$STEP" -lt 11 ] || skip "step $STEP has them"
+	n=$(printf %02d "$STEP")
+	for cmd in ps exec logs stop kill rm; do
+		run "$BIN" "$cmd" x true
+		assert_failure 125
+		assert_output "$PROG: \"$cmd\" arrives in step 11 (step11-exec); this is step $n"
+	done
+	for opt in -d --detach; do
+		run "$BIN" run "$opt" "$ROOTFS" true
+		assert_failure 125
+		assert_output "$PROG: --detach arrives in step 11 (step11-exec); this is step $n"
+	done
+	run "$BIN" run --name web "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --name arrives in step 11 (step11-exec); this is step $n"
+}
+
+# need_step11: the tests below are of step 11's commands.
+need_step11() {
+	[ "$STEP" -ge 11 ] || skip "containers in the background arrive in step 11"
+}
+
+# The runtime's own words for a container that is not there.
+no_container() {
+	assert_failure 125
+	assert_output "$PROG: no container \"$1\": 'container ps -a' lists them"
+}
+
+@test "exec, logs, stop, kill, rm: an unknown id or name is one line, status 125" {
+	need_step11
+	run "$BIN" exec deadbeef true
+	no_container deadbeef
+	run "$BIN" exec no-such-name /bin/sh
+	no_container no-such-name
+	run "$BIN" logs deadbeef
+	no_container deadbeef
+	run "$BIN" logs -f no-such-name
+	no_container no-such-name
+	run "$BIN" stop deadbeef
+	no_container deadbeef
+	run "$BIN" kill no-such-name
+	no_container no-such-name
+	run "$BIN" rm -f deadbeef
+	no_container deadbeef
+}
+
+@test "exec and kill into a container that has exited are refused; rm removes it" {
+	need_step11
+	run_detached -- /bin/sh -c 'exit 3'
+	run wait_exited "$CID"
+	assert_output "exited (3)"
+	run "$BIN" exec "$CID" true
+	assert_failure 125
+	assert_output "$PROG: container $CID is not running: it exited with status 3 ('container logs $CID' shows what it wrote)"
+	run "$BIN" kill "$CID"
+	assert_failure 125
+	assert_output "$PROG: container $CID is not running: it exited with status 3 ('container logs $CID' shows what it wrote)"
+	run "$BIN" rm "$CID"
+	assert_success
+	assert_output "$CID"
+}
+
+@test "--name: malformed or taken is refused, and the refused run leaves nothing" {
+	local name=web-$$ records
+	need_step11
+	records=$(find "$(record_dir)" -mindepth 1 2>/dev/null | wc -l)
+	run "$BIN" run -d --name "bad name" "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --name \"bad name\": use 1 to 63 letters, digits, '_', '.' and '-', a letter or digit first"
+	run "$BIN" run -d --name -web "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: --name \"-web\": use 1 to 63 letters, digits, '_', '.' and '-', a letter or digit first"
+	run_detached --name "$name" -- sleep 60
+	run "$BIN" run -d --name "$name" "$ROOTFS" sleep 60
+	assert_failure 125
+	assert_output "$PROG: the name \"$name\" is taken by another container: remove it (container rm $name) or choose another --name"
+	# a run in the foreground has a record too, and takes no taken name
+	run "$BIN" run --name "$name" "$ROOTFS" true
+	assert_failure 125
+	assert_output "$PROG: the name \"$name\" is taken by another container: remove it (container rm $name) or choose another --name"
+	run "$BIN" ps -a
+	assert_equal "$(grep -c " $name " <<<"$output")" 1
+	# one more record and its log, the first run's
+	assert_equal "$(find "$(record_dir)" -mindepth 1 | wc -l)" "$((records + 2))"
+	run "$BIN" rm -f "$name"
+	assert_success
+	assert_output "$name"
+}
+
+@test "rm of a running container needs -f; ps -a then no longer lists it" {
+	need_step11
+	run_detached -- sleep 60
+	run "$BIN" rm "$CID"
+	assert_failure 125
+	assert_output "$PROG: container $CID is running: stop it first (container stop $CID), or use rm -f"
+	run "$BIN" ps
+	assert_line --regexp "^$CID +- +$ROOTFS +sleep 60 +[0-9]+ s ago +running$"
+	run "$BIN" rm -f "$CID"
+	assert_success
+	assert_output "$CID"
+	run "$BIN" ps -a
+	assert_output --regexp '^CONTAINER ID +NAME +IMAGE +COMMAND +CREATED +STATUS$'
+}
+
+@test "kill -s and stop -t: a bad signal or time is one line, status 125" {
+	need_step11
+	run "$BIN" kill -s NOPE deadbeef
+	assert_failure 125
+	assert_output --regexp "^$PROG: --signal \"NOPE\": not a signal: use a name like TERM, HUP or SIGUSR1, or a number from 1 to [0-9]+$"
+	run "$BIN" kill -s 0 deadbeef
+	assert_failure 125
+	run "$BIN" stop -t soon deadbeef
+	assert_failure 125
+	assert_output "$PROG: --time \"soon\": use a whole number of seconds from 0 to 86400"
+	run "$BIN" rm --name x deadbeef
+	assert_failure 125
+	assert_output "$PROG: --name is an option of \"run\", not of \"rm\""
+}
+
+@test "stop of a container that has ended is no error: its name, status 0" {
+	local name=ended-$$
+	need_step11
+	run_detached --name "$name" -- true
+	run wait_exited "$CID"
+	assert_output "exited (0)"
+	run "$BIN" stop "$name"
+	assert_success
+	assert_output "$name"
+	run "$BIN" stop -t 0 "$CID" "$name"
+	assert_success
+	assert_output "$CID"$'\n'"$name"
+	run "$BIN" rm "$name"
+	assert_success
+}
+
+@test "run -d of a COMMAND that is not there: the id, then exited (127), and logs says why" {
+	need_step11
+	run_detached -- /bin/no-such-command
+	run wait_exited "$CID"
+	assert_output "exited (127)"
+	run container_logs "$CID"
+	assert_success
+	assert_output "$PROG: cannot run \"/bin/no-such-command\", which is not in ROOTFS \"$ROOTFS\": execvp(c->argv[0], c->argv) failed: ENOENT (No such file or directory); hint: paths are looked up inside the container, not on the host"
+	run "$BIN" rm "$CID"
+	assert_success
+}
+
+@test "run -d whose monitor fails before the start: its error, status 125, nothing left" {
+	need_step11
+	BOXLAB_STATE_DIR=/proc/nope run "$BIN" run -d "$ROOTFS" true
+	assert_failure 125
+	# one line, the monitor's own
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp "^$PROG: cannot make the home of the state dirs, /proc/nope: make_dirs\(root, 0711\) failed: ENOENT \(No such file or directory\)"
+	run "$BIN" ps -a
+	assert_output --regexp '^CONTAINER ID +NAME +IMAGE +COMMAND +CREATED +STATUS$'
+	# teardown: no record, no log, no cgroup, no state dir
+}
+
+@test "exec: the command's status, -e, -u, -w, and PID 1's environment" {
+	need_step11
+	run_detached -e FROM_RUN=yes -w /tmp -- sleep 60
+	run "$BIN" exec "$CID" /bin/sh -c 'exit 7'
+	assert_failure 7
+	run "$BIN" exec "$CID" /bin/sh -c 'kill -TERM $$'
+	assert_failure 143
+	run "$BIN" exec -e K=V "$CID" /bin/sh -c 'echo "$K $FROM_RUN $PWD"'
+	assert_success
+	assert_output "V yes /tmp"
+	run "$BIN" exec -u nobody -w / "$CID" /bin/sh -c 'echo "$(id -u) $(id -un) $PWD"'
+	assert_output "65534 nobody /"
+	run "$BIN" exec -u 1000 "$CID" id -u
+	assert_output 1000
+	capture "$BIN" exec "$CID" /bin/no-such-command
+	assert_failure 127
+	run "$BIN" exec -u nosuch "$CID" true
+	assert_failure 125
+	assert_output "$PROG: cannot run as user \"nosuch\" of $ROOTFS: unable to find user nosuch: no matching entries in passwd file"
+	run "$BIN" rm -f "$CID"
+	assert_success
+}
+
+@test "exec through a terminal is interactive" {
+	need_step11
+	run_detached -- sleep 60
+	run bash -c 'printf "%s\n" "echo \$((6 * 7))" "test -t 0 && test -t 1 && echo on a terminal" "exit 3" |
+		script -qec "$0 exec $1 /bin/sh" /dev/null' "$BIN" "$CID"
+	# the terminal ends its lines with \r\n
+	output=${output//$'\r'/}
+	mapfile -t lines <<<"$output"
+	assert_failure 3
+	assert_line 42
+	assert_line "on a terminal"
+	run "$BIN" rm -f "$CID"
+	assert_success
+}
+
+@test "kill -s TERM reaches a PID 1 that traps it" {
+	need_step11
+	run_detached -- /bin/sh -c 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done'
+	wait_for_line ready "$(record_dir)/$CID.log"
+	run "$BIN" kill -s TERM "$CID"
+	assert_success
+	assert_output "$CID"
+	run wait_exited "$CID"
+	assert_output "exited (3)"
+	run container_logs "$CID"
+	assert_output $'ready\ngot TERM'
+	run "$BIN" rm "$CID"
+	assert_success
+}
+
+@test "logs -f follows the container until it ends" {
+	need_step11
+	run_detached -- /bin/sh -c 'echo one; sleep 1; echo two; exit 4'
+	run container_logs -f "$CID"
+	assert_success
+	assert_output $'one\ntwo'
+	run "$BIN" ps -a
+	assert_line --regexp "^$CID .* exited \(4\)$"
+	run "$BIN" rm "$CID"
+	assert_success
 }

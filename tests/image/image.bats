@@ -197,8 +197,9 @@ refused() {
 	truncate -s 1000 "$blob"
 	refused "$PROG: cannot import \"$copy\": blob sha256:$(basename "$blob" | cut -c1-12) is 1000 bytes, not $size" \
 		runtime image import "$copy"
-	refused "$PROG: unknown command \"image\": use run, pull, images, image import or image rm (try --help)" \
-		runtime image frob
+	local commands="run, pull, images, image import or image rm"
+	[ "$STEP" -lt 11 ] || commands="run, ps, exec, logs, stop, kill, rm, pull, images, image import or image rm"
+	refused "$PROG: unknown command \"image\": use $commands (try --help)" runtime image frob
 	refused "$PROG: cannot remove \"nosuch\": no image \"nosuch\" in the store" runtime image rm nosuch
 }
 

@@ -18,7 +18,12 @@ setup() {
 }
 
 teardown() {
+	local status=0
+	# Step 11: a check removes what it started with run -d, even when it
+	# fails; whatever one did not is removed here, and fails the test.
+	remove_left_containers || status=1
 	assert_nothing_left
+	return "$status"
 }
 
 # holds_from FIRST CHECK: CHECK must succeed from step FIRST on and fail
@@ -787,4 +792,244 @@ check_unknown_call_enosys() {
 @test "an obsolete call (ustat) gets ENOSYS (from step 10)" {
 	[ "$(uname -m)" = x86_64 ] || skip "ustat(2), the call this check makes, is x86_64's"
 	holds_from 10 check_unknown_call_enosys
+}
+
+
+# --- step 11: containers in the background, and exec ---
+#
+# Every check starts its container with run -d (before step 11 the
+# runtime refuses that, and the check fails with its words), reads what
+# it needs from the host's /proc, and removes the container with rm -f
+# before it judges, so that nothing is left whatever it saw.
+
+# remove_detached: rm -f the check's container, and wait for the exec
+# runtime started in the background, if any.
+remove_detached() {
+	runtime rm -f "$CID" >/dev/null 2>&1 3>&-
+	[ -z "${EXEC_PID:-}" ] || wait "$EXEC_PID" 2>/dev/null || true
+}
+
+NAMESPACES=(user mnt pid uts ipc net cgroup time)
+
+# An exec'd process, found on the host as the exec runtime's child,
+# against the container's PID 1, whose host pid is in its record.
+check_exec_joins_namespaces() {
+	local pid1 ns a b host seen="" differ="" same_root=no
+	run_detached -- sleep 60 || return 1
+	pid1=$(record_pid "$CID")
+	if exec_background sleep 60; then
+		for ns in "${NAMESPACES[@]}"; do
+			a=$(readlink "/proc/$pid1/ns/$ns")
+			b=$(readlink "/proc/$EXEC_CHILD/ns/$ns")
+			host=$(readlink "/proc/self/ns/$ns")
+			seen+="$ns ${a//[^0-9]/}/${b//[^0-9]/}, "
+			[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$host" ] || differ+=" $ns"
+		done
+		[ "/proc/$EXEC_CHILD/root" -ef "/proc/$pid1/root" ] && same_root=yes
+	fi
+	remove_detached
+	echo "namespaces of PID 1 (host pid ${pid1:-?}) / of the exec'd sleep (host pid ${EXEC_CHILD:-none}): ${seen%, }"
+	echo "not shared, or the host's: ${differ:-none}; the same root directory: $same_root"
+	[ -n "$EXEC_CHILD" ] && [ -z "$differ" ] && [ $same_root = yes ]
+}
+
+# cgroup_of ID FILE CONTROLLER: FILE of container ID's cgroup, on v2 or
+# in CONTROLLER's hierarchy on v1.
+cgroup_of() {
+	if [ -d "/sys/fs/cgroup/boxlab/$1" ]; then
+		echo "/sys/fs/cgroup/boxlab/$1/$2"
+	else
+		echo "/sys/fs/cgroup/$3/boxlab/$1/$2"
+	fi
+}
+
+# The exec'd process is in every hierarchy's boxlab/ID, as PID 1 is
+# (/proc/PID/cgroup, read from the host, gives the whole path); it counts
+# in pids.current while it lives; and a process it starts forks only up
+# to the limit that PID 1 shares with it.
+check_exec_in_cgroup() {
+	local pid1 current before during="" after="" groups1 groups2="" forks=""
+	run_detached --pids-limit 4 -- sleep 60 || return 1
+	pid1=$(record_pid "$CID")
+	current=$(cgroup_of "$CID" pids.current pids)
+	before=$(cat "$current")
+	groups1=$(sort "/proc/$pid1/cgroup")
+	if exec_background sleep 60; then
+		during=$(cat "$current")
+		groups2=$(sort "/proc/$EXEC_CHILD/cgroup")
+		kill -KILL "$EXEC_CHILD"
+		wait "$EXEC_PID" 2>/dev/null
+		after=$(cat "$current")
+		EXEC_PID=
+		# the limit is 4, PID 1 holds one: the probe and 2 children
+		runtime exec "$CID" probe forks 8 >"$TEST_TMP/forks.out" 2>&1 3>&- &
+		EXEC_PID=$!
+		wait_for_line ready "$TEST_TMP/forks.out" "$EXEC_PID" &&
+			forks=$(grep -m 1 -E '^[0-9]+ ' "$TEST_TMP/forks.out")
+	fi
+	remove_detached
+	echo "pids.current of boxlab/$CID (--pids-limit 4): $before, with an exec'd sleep $during, after it ended $after"
+	echo "probe forks 8, exec'd: \"$forks\" (processes, then what fork() said)"
+	echo "cgroups of PID 1: $(echo $groups1); of the exec'd sleep: $(echo $groups2)"
+	[[ $groups1 == *"/boxlab/$CID"* ]] && [ "$groups1" = "$groups2" ] &&
+		[ "$before" = 1 ] && [ "$during" = 2 ] && [ "$after" = 1 ] && [ "$forks" = "3 EAGAIN" ]
+}
+
+# restrictions PID: its capability sets, NoNewPrivs and Seccomp, from /proc.
+restrictions() {
+	awk '/^(Cap(Eff|Prm|Bnd)|NoNewPrivs|Seccomp):/ { printf "%s %s ", $1, $2 }' "/proc/$1/status"
+}
+
+# CHOWN and KILL are bits 0 and 5: a set that is no default.
+check_exec_restrictions() {
+	local pid1 first="" exec_d=""
+	run_detached --cap-drop ALL --cap-add CHOWN,KILL -- sleep 60 || return 1
+	pid1=$(record_pid "$CID")
+	first=$(restrictions "$pid1")
+	exec_background sleep 60 && exec_d=$(restrictions "$EXEC_CHILD")
+	remove_detached
+	echo "PID 1 (--cap-drop ALL --cap-add CHOWN,KILL): $first"
+	echo "the exec'd sleep: $exec_d"
+	[ "$first" = "$exec_d" ] &&
+		[ "$first" = "CapPrm: 0000000000000021 CapEff: 0000000000000021 CapBnd: 0000000000000021 NoNewPrivs: 1 Seccomp: 2 " ]
+}
+
+# PID 1 makes a file in its /tmp (a tmpfs of the container's own), in
+# the working directory run -w gave it.
+check_exec_root_and_workdir() {
+	local seen="" in_dir=""
+	run_detached -w /tmp -- /bin/sh -c 'echo made by PID 1 >/tmp/from-pid1; echo ready; exec sleep 60' ||
+		return 1
+	if wait_for_line ready "$(record_dir)/$CID.log"; then
+		seen=$(runtime exec "$CID" /bin/sh -c 'pwd; cat from-pid1; probe stat /etc/boxlab-rootfs' 2>&1 3>&- | tr '\n' ' ')
+		in_dir=$(runtime exec -w /etc "$CID" /bin/sh -c 'pwd' 2>&1 3>&-)
+	fi
+	remove_detached
+	echo "exec'd without -w (run -w /tmp): $seen; with exec -w /etc: $in_dir; /etc/boxlab-rootfs on the host: $([ -e /etc/boxlab-rootfs ] && echo file || echo none)"
+	[ "$seen" = "/tmp made by PID 1 file " ] && [ "$in_dir" = /etc ] && [ ! -e /etc/boxlab-rootfs ]
+}
+
+# kill sends SIGKILL to PID 1: the kernel kills the rest of its PID
+# namespace, the exec'd sleep included, and its runtime says 128+9.
+check_exec_ends_with_pid1() {
+	local pid1 killed="" status=none gone=no
+	run_detached -- sleep 60 || return 1
+	pid1=$(record_pid "$CID")
+	if exec_background sleep 600; then
+		killed=$(runtime kill "$CID" 2>&1 3>&-)
+		status=0
+		wait "$EXEC_PID" || status=$?
+		EXEC_PID=
+		kill -0 "$EXEC_CHILD" 2>/dev/null || gone=yes
+	fi
+	remove_detached
+	echo "kill $CID said: ${killed:-nothing}; then the exec of sleep 600 returned $status; its process (host pid ${EXEC_CHILD:-none}) is gone: $gone"
+	[ "$status" = 137 ] && [ $gone = yes ] && ! kill -0 "$pid1" 2>/dev/null
+}
+
+# The session is a terminal's (script gives it one), ended when the
+# script does: a process left in it would get SIGHUP.
+check_detached_outlives_session() {
+	local cid pid1 monitor session sid="" left _ listed="" logged=""
+	printf '%s\n' 'runtime run -d "$ROOTFS" /bin/sh -c "echo hello from the background; exec sleep 60" >"$1" 2>&1 3>&-' \
+		'echo "session $(ps -o sid= -p $$ | tr -d " ")" >"$1.session"' >"$TEST_TMP/start.sh"
+	setsid -w script -qec "bash $TEST_TMP/start.sh $TEST_TMP/cid" /dev/null </dev/null >"$TEST_TMP/script.out" 2>&1
+	cid=$(cat "$TEST_TMP/cid" 2>/dev/null)
+	[[ $cid =~ ^$ID_GLOB$ ]] ||
+		{ echo "run -d, in a session of its own, said: ${cid:-nothing} ($(cat "$TEST_TMP/script.out"))"; return 1; }
+	CID=$cid
+	echo "$CID" >>"$TEST_TMP/detached"
+	session=$(sed -n 's/^session //p' "$TEST_TMP/cid.session")
+	# (what the session ran may take a moment to go: the sanitizer
+	# build's filter of stderr, for one)
+	for _ in $(seq 20); do
+		left=$(pgrep -s "$session" | tr '\n' ' ') || break
+		sleep 0.1
+	done
+	pid1=$(record_pid "$CID")
+	monitor=$(ps -o ppid= -p "$pid1" | tr -d ' ')
+	[ -n "$monitor" ] && sid=$(ps -o sid= -p "$monitor" | tr -d ' ')
+	listed=$(runtime ps | grep "^$CID ")
+	wait_for_line "hello from the background" "$(record_dir)/$CID.log" && logged=$(container_logs "$CID")
+	remove_detached
+	echo "run -d in session $session, on a terminal; processes left in it when it had ended: ${left:-none}"
+	echo "after it: PID 1 ${pid1:-?}, its monitor ${monitor:-gone} in session ${sid:-none}; ps: ${listed:-not listed}; logs: ${logged:-nothing}"
+	[ -n "$session" ] && [ -z "$left" ] && [ -n "$sid" ] && [ "$sid" != "$session" ] &&
+		[[ $listed == *" running" ]] && [ "$logged" = "hello from the background" ]
+}
+
+# sleep as PID 1 has no handler for SIGTERM: the kernel drops it.
+check_stop_kills_after_timeout() {
+	local pid1 stop_pid early="" early_ps="" said status=0 ended=""
+	run_detached -- sleep 60 || return 1
+	pid1=$(record_pid "$CID")
+	runtime stop -t 1 "$CID" >"$TEST_TMP/stop.out" 2>&1 3>&- &
+	stop_pid=$!
+	sleep 0.5
+	kill -0 "$pid1" 2>/dev/null && kill -0 "$stop_pid" 2>/dev/null && early=running
+	early_ps=$(runtime ps | grep "^$CID ")
+	wait "$stop_pid" || status=$?
+	said=$(cat "$TEST_TMP/stop.out")
+	ended=$(runtime ps -a | grep "^$CID ")
+	kill -0 "$pid1" 2>/dev/null && ended+=" (its PID 1 is still there)"
+	remove_detached
+	echo "0.5 s into stop -t 1, PID 1 and stop: ${early:-not both running}; ps: ${early_ps:-not listed}"
+	echo "stop returned $status, saying: $said; then ps -a: $ended"
+	[ "$early" = running ] && [[ $early_ps == *" running" ]] && [ "$status" = 0 ] && [ "$said" = "$CID" ] &&
+		[[ $ended == *" exited (137)" ]]
+}
+
+# Every feature the user has: limits (in a cgroup, as root), the overlay,
+# and as root a veth.
+check_rm_leaves_nothing() {
+	local opts=(--memory 64M --pids-limit 64) stopped running listed before after
+	[ "${ROOTLESS:-}" = 1 ] || opts+=(--net veth)
+	run_detached "${opts[@]}" -- sleep 60 || return 1
+	stopped=$CID
+	run_detached "${opts[@]}" -- sleep 60 || { CID=$stopped remove_detached; return 1; }
+	running=$CID
+	runtime stop -t 0 "$stopped" >/dev/null 2>&1 3>&-
+	before=$(runtime ps -a | grep -cE "^($stopped|$running) ")
+	runtime rm "$stopped" >"$TEST_TMP/rm.out" 2>&1 3>&-
+	runtime rm -f "$running" >>"$TEST_TMP/rm.out" 2>&1 3>&-
+	CID=$stopped remove_detached
+	remove_detached
+	listed=$(runtime ps -a | grep -E "^($stopped|$running) ")
+	after=$(existing "" "$(record_dir)/$stopped"* "$(record_dir)/$running"*)
+	echo "ps -a listed $before of the two (one stopped, one running); rm and rm -f said: $(cat "$TEST_TMP/rm.out" | tr '\n' ' ')"
+	echo "then ps -a lists: ${listed:-neither}; their records and logs: ${after:-gone} (the teardown checks the rest)"
+	[ "$before" = 2 ] && [ "$(cat "$TEST_TMP/rm.out")" = "$stopped"$'\n'"$running" ] && [ -z "$listed" ] && [ -z "$after" ]
+}
+
+@test "exec joins PID 1's 8 namespaces and root (from step 11)" {
+	holds_from 11 check_exec_joins_namespaces
+}
+
+@test "exec is in its cgroup, under its pids limit (from step 11)" {
+	skip_cgroup_if_rootless
+	holds_from 11 check_exec_in_cgroup
+}
+
+@test "exec has PID 1's capabilities and filter (from step 11)" {
+	holds_from 11 check_exec_restrictions
+}
+
+@test "exec sees its root, /tmp, run -w; exec -w (from step 11)" {
+	holds_from 11 check_exec_root_and_workdir
+}
+
+@test "exec'd processes end with PID 1 (from step 11)" {
+	holds_from 11 check_exec_ends_with_pid1
+}
+
+@test "run -d outlives the session that ran it (from step 11)" {
+	holds_from 11 check_detached_outlives_session
+}
+
+@test "stop -t 1 kills what ignores SIGTERM (from step 11)" {
+	holds_from 11 check_stop_kills_after_timeout
+}
+
+@test "rm leaves nothing, ps -a no longer lists it (from step 11)" {
+	holds_from 11 check_rm_leaves_nothing
 }

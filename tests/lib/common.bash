@@ -1,7 +1,7 @@
 # Shared by every bats file: which step is under test, how to run its
 # container, and the check that a run left nothing behind on the host.
 #
-# STEP      the step number under test (1-9), set by tests/run-step.sh
+# STEP      the step number under test (1-11), set by tests/run-step.sh
 # BUILD     "asan" to test the sanitizer build instead of the plain one
 # ROOTLESS  "1" to run every container as an unprivileged user (step 05 on)
 
@@ -19,7 +19,7 @@ ROOTFS=build/test-rootfs
 # shellcheck disable=SC2034 # for the test files
 STEP_NAMES=(- step01-chroot step02-pid-ns step03-uts-ipc step04-mount-ns
 	step05-user-ns step06-net-ns step07-cgroups step08-overlay step09-image
-	step10-harden)
+	step10-harden step11-exec)
 
 # Written for bats 1.2 and newer (Ubuntu 22.04 has 1.2): no bats_load_library,
 # no `run` flags, no BATS_TEST_TMPDIR.
@@ -80,7 +80,10 @@ as_nobody() {
 set_runtime_cmd() {
 	RUNTIME_CMD=("$(container_bin)")
 	if [ "${ROOTLESS:-}" = 1 ]; then
-		RUNTIME_CMD=("${AS_NOBODY[@]}" "${RUNTIME_CMD[@]}")
+		# AS_NOBODY's words: an array is not exported to the shells
+		# that checks start, where this runs too.
+		RUNTIME_CMD=(setpriv --reuid="$ROOTLESS_UID" --regid="$ROOTLESS_UID" --clear-groups
+			"${RUNTIME_CMD[@]}")
 	fi
 }
 
@@ -154,6 +157,110 @@ start_container() {
 kill_container() {
 	kill -KILL "$CHILD_PID" 2>/dev/null || true
 	wait "$RUNTIME_PID" || true
+}
+
+# --- step 11: containers that run in the background ---
+
+# record_dir: where the runtime keeps its containers' records and logs
+# (RUN), as root or, rootless, as nobody (common/state.c).
+record_dir() {
+	if [ "${ROOTLESS:-}" != 1 ]; then
+		echo /run/boxlab/containers
+	elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+		echo "$XDG_RUNTIME_DIR/boxlab/containers"
+	else
+		echo "/tmp/boxlab-$ROOTLESS_UID/containers"
+	fi
+}
+
+# run_detached OPTIONS... -- COMMAND...: `run -d` in the tests' rootfs;
+# CID is the id it printed.  Before step 11 it fails, with the runtime's
+# words.  Each id is noted in $TEST_TMP/detached, for the teardown's
+# remove_left_containers.  Not given bats' fd 3: bats waits until every
+# process has closed it, and a monitor outlives the test's commands.
+run_detached() {
+	local opts=() out
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	# The id is the last line: a sweep may have warned before it.
+	if ! out=$(runtime run -d "${opts[@]}" "$ROOTFS" "$@" 2>&1 3>&-) ||
+		[[ ! ${out##*$'\n'} =~ ^$ID_GLOB$ ]]; then
+		echo "run -d said: $out"
+		return 1
+	fi
+	CID=${out##*$'\n'}
+	echo "$CID" >>"$TEST_TMP/detached"
+}
+
+# record_field ID FIELD [N]: the Nth word (1 unless said) after FIELD in
+# container ID's record: "pid HOSTPID STARTTIME", "runtime PID"...
+record_field() {
+	awk -v f="$2" -v n="${3:-1}" '$1 == f { print $(n + 1); exit }' "$(record_dir)/$1"
+}
+
+# record_pid ID: the host's pid of the container's first process.
+record_pid() {
+	record_field "$1" pid
+}
+
+# exec_background COMMAND [ARG...]: `exec CID COMMAND...` in the
+# background, its output in $TEST_TMP/exec.out; EXEC_PID is the runtime,
+# EXEC_CHILD the process it started, once that has become COMMAND.
+# shellcheck disable=SC2034 # EXEC_CHILD, for the tests
+exec_background() {
+	local _
+	EXEC_CHILD=
+	# not through the function runtime: in the background, that would be
+	# a subshell, the runtime its child
+	set_runtime_cmd
+	"${RUNTIME_CMD[@]}" exec "$CID" "$@" >"$TEST_TMP/exec.out" 2>&1 3>&- &
+	EXEC_PID=$!
+	for _ in $(seq 100); do
+		EXEC_CHILD=$(pgrep -P "$EXEC_PID" -x "$(basename "$1")") && return 0
+		kill -0 "$EXEC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "exec $*: no process $1 under the runtime (pid $EXEC_PID); it said: $(cat "$TEST_TMP/exec.out")"
+	return 1
+}
+
+# wait_exited ID: until `ps -a` says container ID exited (10 s at most);
+# prints its STATUS column.
+wait_exited() {
+	local _ line
+	for _ in $(seq 100); do
+		line=$(runtime ps -a 2>&1 | grep "^$1 ")
+		[[ $line == *" exited ("* ]] && { echo "exited (${line##* exited (}"; return 0; }
+		sleep 0.1
+	done
+	echo "${line:-not listed by ps -a}"
+	return 1
+}
+
+# container_logs [-f] ID: `logs`, less the sanitizer build's one known
+# false alarm, which tests/lib/asan-run drops from what a run prints but
+# a detached container's monitor writes to the log itself.
+container_logs() {
+	runtime logs "$@" 2>&1 3>&- | sed -e '/ASan is ignoring requested __asan_handle_no_return/d' \
+		-e '/^False positive error reports may follow$/d' \
+		-e '/^For details see https:\/\/github.com\/google\/sanitizers\/issues\/189$/d'
+}
+
+# remove_left_containers: rm -f what a test started with run -d and did
+# not remove itself; says which, and fails, if there was any.
+remove_left_containers() {
+	local id left=()
+	[ -f "$TEST_TMP/detached" ] || return 0
+	while read -r id; do
+		[ -e "$(record_dir)/$id" ] && left+=("$id")
+	done <"$TEST_TMP/detached"
+	[ ${#left[@]} -gt 0 ] || return 0
+	runtime rm -f "${left[@]}" >/dev/null 2>&1 3>&-
+	echo "the test did not remove the container(s) it started: ${left[*]} (removed now with rm -f)"
+	return 1
 }
 
 # The sanitizers report on stderr and exit non-zero; nothing must hide that.
@@ -263,8 +370,10 @@ remember_host_state() {
 # Fails, showing the difference, when the host is not as it was.
 assert_nothing_left() {
 	local deadline=$((SECONDS + 60))
-	# A setup that failed before load_libs has nothing to compare.
+	# A setup that failed before load_libs has nothing to compare, nor
+	# one that skipped before remember_host_state (a step too early).
 	[ -n "${TEST_TMP:-}" ] || return 0
+	[ -f "$TEST_TMP/host-state.before" ] || { rm -rf "$TEST_TMP"; return 0; }
 	(trap - DEBUG; host_state) >"$TEST_TMP/host-state.after"
 	if [ "$(<"$TEST_TMP/host-state.before")" = "$(<"$TEST_TMP/host-state.after")" ]; then
 		rm -rf "$TEST_TMP"

@@ -15,7 +15,8 @@
 # (shown as vm), container ids, pids (also the short ones of a machine
 # whose pid numbers wrapped around: ps's first column, a state file's
 # runtime line, a subnet claim's line of three digits), numbers of four digits or more (inodes, uids), times in ms,
-# dates, MAC addresses, mktemp names, and runs of blanks.
+# dates, how long ago ps says a container was made ("3 s ago"), MAC
+# addresses, mktemp names, and runs of blanks.
 #
 # A block that goes on with the jobs and variables of the one before has
 # "<!-- continued -->" on the line before its fence.
@@ -102,6 +103,7 @@ mask() {
 		-e 's/\b(pid|clone\(.*\) =) [0-9]+/\1 N/g; s/^\[pid +[0-9]+\] /[pid N] /' \
 		-e 's/^runtime [0-9]+$/runtime N/; s/^[0-9]{3}$/N/; s/^ *[0-9]+ ([DRSTZ][a-zA-Z+<]*) /N \1 /' \
 		-e 's/[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}/DATE/g' \
+		-e 's/\b[0-9]+ (s|min|h) ago\b/N ago/g' \
 		-e 's/[0-9]+\.[0-9]+ ms/T ms/g' \
 		-e 's/[0-9]+\.[0-9]+ s of CPU/T s of CPU/g; s/[0-9]+ KiB/N KiB/g' \
 		-e 's/\btmp\.[A-Za-z0-9]{10}\b/tmp.X/g' \

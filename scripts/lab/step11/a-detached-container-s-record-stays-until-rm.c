@@ -1,0 +1,1 @@
+	state_unlock(c, c->state_lock);
