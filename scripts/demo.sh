@@ -375,8 +375,7 @@ scene_11() {
 	detached=on-stage
 	shown './step11-exec/container run -d --name on-stage rootfs sleep 1000'
 	expect "run -d printed the container's id and returned" has '^[0-9a-f]{8}$'
-	# run -d returns once the container is let go; its command starts just after.
-	sleep 1
+	# run -d returns once the container's first process has become sleep.
 	shown './step11-exec/container ps'
 	expect "ps lists it, running" has '^[0-9a-f]{8} +on-stage +rootfs +sleep 1000 .* running$'
 	shown "./step11-exec/container exec -v on-stage /bin/sh -c 'echo \"I am PID \$\$\"; for ns in mnt pid net user; do echo \"\$ns: \$(readlink /proc/1/ns/\$ns) \$(readlink /proc/self/ns/\$ns)\"; done; ps'"
