@@ -931,7 +931,10 @@ check_exec_ends_with_pid1() {
 # script does: a process left in it would get SIGHUP.
 check_detached_outlives_session() {
 	local cid pid1 monitor session sid="" left _ listed="" logged=""
-	printf '%s\n' 'runtime run -d "$ROOTFS" /bin/sh -c "echo hello from the background; exec sleep 60" >"$1" 2>&1 3>&-' \
+	# The runtime's command written out: script runs its command with
+	# $SHELL, which may be a dash, and a dash drops exported functions.
+	set_runtime_cmd
+	printf '%s\n' "$(printf '%q ' "${RUNTIME_CMD[@]}" run -d "$ROOTFS")"'/bin/sh -c "echo hello from the background; exec sleep 60" >"$1" 2>&1 3>&-' \
 		'echo "session $(ps -o sid= -p $$ | tr -d " ")" >"$1.session"' >"$TEST_TMP/start.sh"
 	setsid -w script -qec "bash $TEST_TMP/start.sh $TEST_TMP/cid" /dev/null </dev/null >"$TEST_TMP/script.out" 2>&1
 	cid=$(cat "$TEST_TMP/cid" 2>/dev/null)
