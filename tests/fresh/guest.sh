@@ -182,7 +182,8 @@ stage_shell() {
 	# What the shell printed after the line typed: the host name, then $$.
 	out=$(awk -v typed="$typed" 'seen; index($0, typed) { seen = 1 }' "$work/shell.log")
 	name=$(grep -xE '[0-9a-f]{8}' <<<"$out" | head -n 1)
-	pid1=$(grep -xE '[0-9]+' <<<"$out" | head -n 1)
+	# $$ is the line after the name (an id may be all digits: never take it for $$)
+	pid1=$(awk -v name="$name" 'found { print; exit } $0 == name { found = 1 }' <<<"$out")
 	if ((rc == 0)) && [[ -n $name && $name != "$(hostname)" && $pid1 == 1 ]]; then
 		result ok "make shell: a prompt after $((prompt_at - start)) s; the container is $name, the shell is PID 1"
 	else
