@@ -13,8 +13,9 @@
 # fails it (and is removed, by scripts/reset-host.sh).  Before comparing, both sides are masked:
 # the kit's own directory (shown as /home/you/boxlab), the host's name
 # (shown as vm), container ids, pids (also the short ones of a machine
-# whose pid numbers wrapped around: ps's first column, a state file's
-# runtime line, a subnet claim's line of three digits), numbers of four digits or more (inodes, uids), times in ms,
+# whose pid numbers wrapped around: ps's first columns, "pid: N",
+# "process N", a state file's runtime line, a subnet claim's line of
+# three digits), numbers of four digits or more (inodes, uids), times in ms,
 # dates, how long ago ps says a container was made ("3 s ago"), MAC
 # addresses, mktemp names, and runs of blanks.
 #
@@ -102,6 +103,7 @@ mask() {
 		-e 's/^([0-9]+ ){2}[0-9]+:[0-9]+ /N N N:N /' \
 		-e 's/\b(pid|clone\(.*\) =) [0-9]+/\1 N/g; s/^\[pid +[0-9]+\] /[pid N] /' \
 		-e 's/^runtime [0-9]+$/runtime N/; s/^[0-9]{3}$/N/; s/^ *[0-9]+ ([DRSTZ][a-zA-Z+<]*) /N \1 /' \
+		-e 's/\b(pid:|process) [0-9]+/\1 N/g; s/^ *[0-9]+ +[0-9]+ ([^0-9 ])/N N \1/' \
 		-e 's/[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}/DATE/g' \
 		-e 's/\b[0-9]+ (s|min|h) ago\b/N ago/g' \
 		-e 's/[0-9]+\.[0-9]+ ms/T ms/g' \
