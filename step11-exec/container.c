@@ -1394,7 +1394,9 @@ static void list_containers(struct config *c)
 		r = &list[i];
 		if (!r->running && !c->all)
 			continue;
-		if (r->running)
+		if (r->running && !r->pid)
+			snprintf(status, sizeof(status), "starting");
+		else if (r->running)
 			snprintf(status, sizeof(status), "running");
 		else if (r->exited)
 			snprintf(status, sizeof(status), "exited (%d)", r->status);
@@ -1402,7 +1404,7 @@ static void list_containers(struct config *c)
 			snprintf(status, sizeof(status), "runtime killed");
 		printf("%-12s %-16s %-20.20s %-24.24s %-12s %s\n", r->id,
 		       r->name[0] ? r->name : "-", r->image, r->command,
-		       ago(r->created, created, sizeof(created)), status);
+		       r->created ? ago(r->created, created, sizeof(created)) : "-", status);
 	}
 	free(list);
 }
@@ -1423,6 +1425,8 @@ static void print_logs(struct config *c)
  */
 static int signal_container(struct config *c, const char *name, struct record *r, int sig)
 {
+	if (!r->pid)
+		die("container %s is still starting: try again in a moment", name);
 	c->pidfd = record_pidfd(r);
 	if (c->pidfd < 0 && errno == ESRCH)
 		return -1;

@@ -103,6 +103,11 @@ int store_open(struct store *s, int exclusive, char *err, size_t errsize)
 		store_close(s);
 		return -1;
 	}
+	/* Made with the store; a reader needs no descriptor of it. */
+	if (!exclusive) {
+		close(s->write_lock);
+		s->write_lock = -1;
+	}
 	if (exclusive && empty_tmp(s) < 0) {
 		image_error(err, errsize, "cannot empty \"%s/tmp\": %s", s->dir, strerror(errno));
 		store_close(s);
